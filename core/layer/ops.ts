@@ -24,35 +24,63 @@ export interface Op {
   size?: number;
 }
 
-/** Encodes an op's header and names; for 'f' the caller writes `size` content bytes after it. */
-export function encodeOp(op: Op): Buffer {
-  const path = Buffer.from(op.path, 'utf8');
-  const link = Buffer.from(op.link ?? '', 'utf8');
-  let xlen = 0;
-  const xparts: Buffer[] = [];
+/**
+ * How the strings of an Op become bytes: 'utf8' for ordinary text; 'latin1' when each character
+ * stands for one raw byte, as names read from a tar header do (they need not be UTF-8, and a
+ * layer's file names must arrive byte for byte).
+ */
+export type OpEncoding = 'utf8' | 'latin1';
+
+/** Bytes that writeOp will take for `op` (its header and names, not the file content). */
+export function opSize(op: Op, enc: OpEncoding = 'utf8'): number {
+  let n = OP_HEADER_SIZE + Buffer.byteLength(op.path, enc) + Buffer.byteLength(op.link ?? '', enc);
+  for (const [name, value] of op.xattrs ?? []) n += 8 + Buffer.byteLength(name, enc) + value.length;
+  return n;
+}
+
+/**
+ * Writes an op's header and names into `buf` at `off` (room for opSize bytes required) and
+ * returns the bytes written; for 'f' the caller then writes `size` content bytes.
+ */
+export function writeOp(op: Op, buf: Buffer, off: number, enc: OpEncoding = 'utf8'): number {
+  const h = off;
+  let p = h + OP_HEADER_SIZE;
+  const pathLen = buf.write(op.path, p, enc);
+  p += pathLen;
+  const linkLen = buf.write(op.link ?? '', p, enc);
+  p += linkLen;
+  const xattrStart = p;
   for (const [name, value] of op.xattrs ?? []) {
-    const n = Buffer.from(name, 'utf8');
-    const hdr = Buffer.alloc(4);
-    hdr.writeUInt32LE(n.length, 0);
-    const vhdr = Buffer.alloc(4);
-    vhdr.writeUInt32LE(value.length, 0);
-    xparts.push(hdr, n, vhdr, value);
-    xlen += 8 + n.length + value.length;
+    const n = buf.write(name, p + 4, enc);
+    buf.writeUInt32LE(n, p);
+    p += 4 + n;
+    buf.writeUInt32LE(value.length, p);
+    p += 4 + value.copy(buf, p + 4);
   }
-  const h = Buffer.alloc(OP_HEADER_SIZE);
-  h.write(op.kind, 0, 'latin1');
-  h.writeUInt32LE((op.mode ?? 0) & 0o7777, 4);
-  h.writeUInt32LE(op.uid ?? 0, 8);
-  h.writeUInt32LE(op.gid ?? 0, 12);
-  h.writeUInt32LE(op.devmajor ?? 0, 16);
-  h.writeUInt32LE(op.devminor ?? 0, 20);
-  h.writeBigInt64LE(BigInt(Math.trunc(op.mtimeSec ?? 0)), 24);
-  h.writeUInt32LE(op.mtimeNsec ?? 0, 32);
-  h.writeUInt32LE(path.length, 36);
-  h.writeUInt32LE(link.length, 40);
-  h.writeUInt32LE(xlen, 44);
-  h.writeBigUInt64LE(BigInt(op.kind === 'f' ? op.size ?? 0 : 0), 48);
-  return Buffer.concat([h, path, link, ...xparts]);
+  const mtime = Math.trunc(op.mtimeSec ?? 0);
+  buf.writeUInt32LE(op.kind.charCodeAt(0), h); // kind, then three zero pad bytes
+  buf.writeUInt32LE((op.mode ?? 0) & 0o7777, h + 4);
+  buf.writeUInt32LE(op.uid ?? 0, h + 8);
+  buf.writeUInt32LE(op.gid ?? 0, h + 12);
+  buf.writeUInt32LE(op.devmajor ?? 0, h + 16);
+  buf.writeUInt32LE(op.devminor ?? 0, h + 20);
+  buf.writeUInt32LE(mtime >>> 0, h + 24); // i64: low word, then the high word with the sign
+  buf.writeInt32LE(Math.floor(mtime / 2 ** 32), h + 28);
+  buf.writeUInt32LE(op.mtimeNsec ?? 0, h + 32);
+  buf.writeUInt32LE(pathLen, h + 36);
+  buf.writeUInt32LE(linkLen, h + 40);
+  buf.writeUInt32LE(p - xattrStart, h + 44);
+  const size = op.kind === 'f' ? op.size ?? 0 : 0;
+  buf.writeUInt32LE(size >>> 0, h + 48); // u64 from a safe integer
+  buf.writeUInt32LE(Math.floor(size / 2 ** 32), h + 52);
+  return p - off;
+}
+
+/** Encodes an op's header and names; for 'f' the caller writes `size` content bytes after it. */
+export function encodeOp(op: Op, enc: OpEncoding = 'utf8'): Buffer {
+  const buf = Buffer.allocUnsafe(opSize(op, enc));
+  writeOp(op, buf, 0, enc);
+  return buf;
 }
 
 export interface UnpackReport {
