@@ -1,0 +1,209 @@
+// tspod's entry point: global options before the verb (as podman: `tspod --root DIR images`),
+// then one clipanion command per verb. Errors print as one line `Error: ...` on stderr with
+// podman's exit codes; a stack trace only with --log-level debug.
+
+import { Cli, UsageError, type Command } from 'clipanion';
+import type { TspodContext, GlobalOptions } from './context';
+import { commandClasses } from './commands';
+import { renderCommandHelp, renderTopHelp } from './help';
+import { VERSION } from '../core/version';
+
+const EXIT_ENGINE = 125;
+
+interface Parsed {
+  globals: GlobalOptions;
+  rest: string[];
+  help?: boolean;
+  version?: boolean;
+}
+
+const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level', '--storage-driver', '--tmpdir', '--cgroup-manager', '--events-backend']);
+
+export function parseGlobals(argv: string[], env: NodeJS.ProcessEnv): Parsed {
+  const globals: GlobalOptions = { logLevel: env.TSPOD_LOG_LEVEL ?? 'warn' };
+  let i = 0;
+  let help = false;
+  let version = false;
+  for (; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('-')) break;
+    if (a === '--help' || a === '-h') {
+      help = true;
+      continue;
+    }
+    if (a === '--version' || a === '-v') {
+      version = true;
+      continue;
+    }
+    if (a === '--debug' || a === '-D') {
+      globals.logLevel = 'debug';
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = eq < 0 ? a : a.slice(0, eq);
+    if (!GLOBAL_WITH_VALUE.has(name)) throw new UsageError(`unknown flag: ${name}`);
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: ${name}`);
+      value = argv[++i];
+    }
+    switch (name) {
+      case '--root':
+        globals.root = value;
+        break;
+      case '--runroot':
+        globals.runroot = value;
+        break;
+      case '--log-level':
+        globals.logLevel = value;
+        break;
+      case '--storage-driver':
+        if (value !== 'overlay') throw new UsageError(`storage driver "${value}" is not supported: tspod uses overlay`);
+        break;
+      default:
+        // Accepted for podman compatibility; tspod has nothing to configure there.
+        break;
+    }
+  }
+  return { globals, rest: argv.slice(i), help, version };
+}
+
+// Verbs whose arguments end in a command line of the container's: flags after the image belong
+// to that command and are left alone.
+const PROXY_VERBS = new Set(['run', 'create', 'exec', 'unshare', 'container run', 'container create', 'container exec']);
+// Flags of those verbs that take a separate value, so that the value is not taken for the image.
+const VALUE_FLAGS = new Set(
+  ('-e --env --env-file -v --volume -p --publish --name -w --workdir -u --user --entrypoint --network --net ' +
+    '-h --hostname --tmpfs --cap-add --cap-drop --stop-signal --stop-timeout -l --label --mount --platform --arch ' +
+    '--os --variant --authfile --cert-dir --creds --add-host --dns --dns-search --dns-option --group-add --restart ' +
+    '--log-driver --log-opt --pull --userns --ulimit -m --memory --cpus --shm-size --detach-keys --pidfile ' +
+    '--cidfile --expose --label-file --annotation --sysctl --security-opt --device --init-path --uts --ipc --pid ' +
+    '--cgroupns --health-cmd --timeout --tz --umask --uidmap --gidmap --hostuser --preserve-fds --requires --volumes-from')
+    .split(' '),
+);
+
+/**
+ * podman (Go's pflag) takes `--flag=true` and `--flag=false` for boolean flags; clipanion's
+ * booleans take `--flag` and `--no-flag`. Rewrites the former into the latter.
+ */
+export function normalizeBoolFlags(args: string[]): string[] {
+  const out: string[] = [];
+  let verbWords = 0;
+  while (verbWords < args.length && verbWords < 2 && !args[verbWords].startsWith('-')) verbWords++;
+  const verb = args.slice(0, verbWords).join(' ');
+  const proxy = PROXY_VERBS.has(verb) || PROXY_VERBS.has(args[0]);
+  let positional = false;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (i < verbWords || positional || a === '--') {
+      if (a === '--') positional = true;
+      out.push(a);
+      continue;
+    }
+    const m = /^--([a-z][a-z0-9-]*)=(true|false)$/.exec(a);
+    if (m) out.push(m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`);
+    else out.push(a);
+    if (proxy && !a.startsWith('-') && !(i > 0 && VALUE_FLAGS.has(args[i - 1]))) positional = true;
+  }
+  return out;
+}
+
+function makeCli(): Cli<TspodContext> {
+  const cli = new Cli<TspodContext>({ binaryName: 'tspod', binaryLabel: 'tspod', binaryVersion: VERSION, enableColors: false });
+  for (const c of commandClasses()) cli.register(c);
+  return cli;
+}
+
+function printError(stderr: NodeJS.WritableStream, message: string): void {
+  stderr.write(`Error: ${message}\n`);
+}
+
+/** Runs one tspod invocation; returns the exit code. */
+export async function run(argv: string[], io: Pick<TspodContext, 'stdin' | 'stdout' | 'stderr' | 'env'>): Promise<number> {
+  let parsed: Parsed;
+  try {
+    parsed = parseGlobals(argv, io.env);
+  } catch (err) {
+    printError(io.stderr, (err as Error).message);
+    io.stderr.write(`See 'tspod --help'\n`);
+    return EXIT_ENGINE;
+  }
+  const { globals, rest } = parsed;
+  const log = await import('../core/log');
+  const level = log.parseLogLevel(globals.logLevel);
+  if (!level) {
+    printError(io.stderr, `invalid log level "${globals.logLevel}": use ${log.LOG_LEVELS.join(', ')}`);
+    return EXIT_ENGINE;
+  }
+  log.setLogLevel(level);
+  if (parsed.version && rest.length === 0) {
+    io.stdout.write(`tspod version ${VERSION}\n`);
+    return 0;
+  }
+  const cli = makeCli();
+  if (rest.length === 0 || (parsed.help && rest.length === 0)) {
+    io.stdout.write(renderTopHelp(cli));
+    if (!parsed.help) {
+      printError(io.stderr, `missing command 'tspod COMMAND'`);
+      return EXIT_ENGINE;
+    }
+    return 0;
+  }
+  if (rest[0] === 'help') {
+    if (rest.length === 1) {
+      io.stdout.write(renderTopHelp(cli));
+      return 0;
+    }
+    return run([...rest.slice(1), '--help'], io);
+  }
+  const context: TspodContext = { ...Cli.defaultContext, ...io, globals, colorDepth: 1 };
+  let command: Command<TspodContext>;
+  try {
+    command = cli.process(normalizeBoolFlags(rest), context) as Command<TspodContext>;
+  } catch (err) {
+    return usageFailure(io, rest, err);
+  }
+  if (command.help || parsed.help) {
+    io.stdout.write(renderCommandHelp(cli, command));
+    return 0;
+  }
+  try {
+    const code = await command.validateAndExecute();
+    return typeof code === 'number' ? code : 0;
+  } catch (err) {
+    return engineFailure(io, err);
+  }
+}
+
+function usageFailure(io: Pick<TspodContext, 'stderr'>, rest: string[], err: unknown): number {
+  const e = err as Error & { clipanion?: { type: string } };
+  let message = e.message;
+  // Clipanion's own wording, turned into podman's.
+  const unknownOption = /Unsupported option name \("?(-[^")]+)"?\)/.exec(message);
+  if (unknownOption) message = `unknown flag: ${unknownOption[1]}`;
+  else if (/Command not found/.test(message)) {
+    const verbs = rest.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+    printError(io.stderr, `unrecognized command \`tspod ${verbs}\``);
+    io.stderr.write(`Try 'tspod --help' for more information\n`);
+    return EXIT_ENGINE;
+  } else if (/Not enough positional arguments|Extraneous positional argument|Missing required/.test(message)) {
+    message = message.split('\n')[0].replace(/\.$/, '');
+  } else message = message.split('\n')[0];
+  printError(io.stderr, message);
+  const verb = rest.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+  io.stderr.write(`See 'tspod ${verb} --help'\n`);
+  return EXIT_ENGINE;
+}
+
+async function engineFailure(io: Pick<TspodContext, 'stderr'>, err: unknown): Promise<number> {
+  const { TspodError, describe } = await import('../core/errors');
+  const { log } = await import('../core/log');
+  if (err instanceof UsageError) {
+    printError(io.stderr, err.message);
+    return EXIT_ENGINE;
+  }
+  printError(io.stderr, describe(err));
+  if (!(err instanceof TspodError) && err instanceof Error && log.enabled('debug')) io.stderr.write(`${err.stack}\n`);
+  return err instanceof TspodError ? err.exitCode : EXIT_ENGINE;
+}
