@@ -8,6 +8,8 @@ export interface GlobalOptions {
   /** --runroot: the runtime state directory. */
   runroot?: string;
   logLevel: string;
+  /** The whole command line after the program name, as given. */
+  argv: string[];
 }
 
 export interface TspodContext extends BaseContext {

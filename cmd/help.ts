@@ -1,6 +1,6 @@
 // Help in podman's layout, generated from the command definitions.
 
-import type { Cli, Command } from 'clipanion';
+import type { Cli, CommandClass } from 'clipanion';
 import type { TspodContext } from './context';
 import { TspodCommand } from './base';
 
@@ -18,6 +18,13 @@ type AnyCommandClass = { paths?: string[][]; usage?: { description?: string; det
 function classesOf(cli: Cli<TspodContext>): AnyCommandClass[] {
   // Cli keeps its registrations in a Map keyed by class.
   return [...(cli as unknown as { registrations: Map<AnyCommandClass, unknown> }).registrations.keys()];
+}
+
+/** The command registered at exactly this path (`['image', 'ls']`), if any. */
+export function commandClassAt(cli: Cli<TspodContext>, words: string[]): CommandClass<TspodContext> | undefined {
+  const want = words.join(' ');
+  const hit = classesOf(cli).find((c) => (c.paths ?? []).some((p) => p.join(' ') === want));
+  return hit as CommandClass<TspodContext> | undefined;
 }
 
 /** The verbs for `tspod --help`: first-level words, each with the description of its command. */
@@ -73,8 +80,23 @@ function optionColumn(def: string): string {
   return `${short ? short + ', ' : '    '}${long}${value}`;
 }
 
-export function renderCommandHelp(cli: Cli<TspodContext>, command: Command<TspodContext>): string {
-  const cls = command.constructor as unknown as AnyCommandClass;
+/** `tspod image --help`: the subcommands of a noun; undefined when no command starts with it. */
+export function renderNounHelp(cli: Cli<TspodContext>, noun: string): string | undefined {
+  const subs = new Map<string, string>();
+  for (const c of classesOf(cli)) {
+    if (!c.usage || c.usage.category === 'hidden') continue;
+    for (const p of c.paths ?? []) if (p.length === 2 && p[0] === noun && !subs.has(p[1])) subs.set(p[1], c.usage.description ?? '');
+  }
+  if (subs.size === 0) return undefined;
+  const names = [...subs.keys()].sort();
+  const width = Math.max(11, ...names.map((n) => n.length));
+  let s = `${nounDescription(noun)}\n\nDescription:\n  ${nounDescription(noun)}\n\nUsage:\n  tspod ${noun} [command]\n\nAvailable Commands:\n`;
+  for (const n of names) s += `  ${n.padEnd(width)} ${subs.get(n)}\n`;
+  return s;
+}
+
+export function renderCommandHelp(cli: Cli<TspodContext>, commandClass: CommandClass<TspodContext>): string {
+  const cls = commandClass as unknown as AnyCommandClass;
   const defs = cli.definitions() as unknown as Definition[];
   const path = (cls.paths?.[0] ?? []).join(' ');
   const def = defs.find((d) => d.path === `tspod ${path}`) ?? defs.find((d) => d.path.endsWith(path));

@@ -5,7 +5,7 @@
 import { Cli, UsageError, type Command } from 'clipanion';
 import type { TspodContext, GlobalOptions } from './context';
 import { commandClasses } from './commands';
-import { renderCommandHelp, renderTopHelp } from './help';
+import { commandClassAt, renderCommandHelp, renderNounHelp, renderTopHelp } from './help';
 import { VERSION } from '../core/version';
 
 const EXIT_ENGINE = 125;
@@ -20,7 +20,7 @@ interface Parsed {
 const GLOBAL_WITH_VALUE = new Set(['--root', '--runroot', '--log-level', '--storage-driver', '--tmpdir', '--cgroup-manager', '--events-backend']);
 
 export function parseGlobals(argv: string[], env: NodeJS.ProcessEnv): Parsed {
-  const globals: GlobalOptions = { logLevel: env.TSPOD_LOG_LEVEL ?? 'warn' };
+  const globals: GlobalOptions = { logLevel: env.TSPOD_LOG_LEVEL ?? 'warn', argv };
   let i = 0;
   let help = false;
   let version = false;
@@ -157,17 +157,15 @@ export async function run(argv: string[], io: Pick<TspodContext, 'stdin' | 'stdo
     }
     return run([...rest.slice(1), '--help'], io);
   }
+  if (parsed.help || wantsHelp(rest)) return showHelp(cli, io, rest);
   const context: TspodContext = { ...Cli.defaultContext, ...io, globals, colorDepth: 1 };
   let command: Command<TspodContext>;
   try {
     command = cli.process(normalizeBoolFlags(rest), context) as Command<TspodContext>;
   } catch (err) {
-    return usageFailure(io, rest, err);
+    return usageFailure(cli, io, rest, err);
   }
-  if (command.help || parsed.help) {
-    io.stdout.write(renderCommandHelp(cli, command));
-    return 0;
-  }
+  if (command.help || isClipanionHelp(command)) return showHelp(cli, io, rest);
   try {
     const code = await command.validateAndExecute();
     return typeof code === 'number' ? code : 0;
@@ -176,23 +174,81 @@ export async function run(argv: string[], io: Pick<TspodContext, 'stdin' | 'stdo
   }
 }
 
-function usageFailure(io: Pick<TspodContext, 'stderr'>, rest: string[], err: unknown): number {
+/**
+ * True when the arguments after the verb ask for its help: `--help` anywhere before `--` (or, for
+ * verbs that run a command of the container's, before that command), `-h` where it is not a
+ * flag of the verb's own (run's -h is --hostname).
+ */
+export function wantsHelp(args: string[]): boolean {
+  let verbWords = 0;
+  while (verbWords < args.length && verbWords < 2 && !args[verbWords].startsWith('-')) verbWords++;
+  const verb = args.slice(0, verbWords).join(' ');
+  const proxy = PROXY_VERBS.has(verb) || PROXY_VERBS.has(args[0]);
+  for (let i = verbWords; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') return false;
+    if (a === '--help' || (a === '-h' && !proxy)) return true;
+    if (proxy && !a.startsWith('-') && !VALUE_FLAGS.has(args[i - 1])) return false;
+  }
+  return false;
+}
+
+/** clipanion answers some `VERB --help` forms with a help command of its own, which needs its Cli. */
+function isClipanionHelp(command: Command<TspodContext>): boolean {
+  const builtin = command as unknown as { contexts?: unknown; commands?: unknown };
+  return builtin.contexts !== undefined && Array.isArray(builtin.commands);
+}
+
+/** The help of the command that the leading words of `rest` name (`pull`, `image ls`), or of a noun. */
+function showHelp(cli: Cli<TspodContext>, io: Pick<TspodContext, 'stdout' | 'stderr'>, rest: string[]): number {
+  const words: string[] = [];
+  for (const a of rest) {
+    if (a.startsWith('-') || words.length === 2) break;
+    words.push(a);
+  }
+  for (let n = words.length; n > 0; n--) {
+    const cls = commandClassAt(cli, words.slice(0, n));
+    if (cls) {
+      io.stdout.write(renderCommandHelp(cli, cls));
+      return 0;
+    }
+  }
+  const noun = words.length ? renderNounHelp(cli, words[0]) : renderTopHelp(cli);
+  if (noun) {
+    io.stdout.write(noun);
+    return 0;
+  }
+  printError(io.stderr, `unrecognized command \`tspod ${words.join(' ')}\``);
+  io.stderr.write(`Try 'tspod --help' for more information\n`);
+  return EXIT_ENGINE;
+}
+
+function usageFailure(cli: Cli<TspodContext>, io: Pick<TspodContext, 'stdout' | 'stderr'>, rest: string[], err: unknown): number {
   const e = err as Error & { clipanion?: { type: string } };
   let message = e.message;
   // Clipanion's own wording, turned into podman's.
-  const unknownOption = /Unsupported option name \("?(-[^")]+)"?\)/.exec(message);
+  const unknownOption = /(?:Unsupported|Invalid) option name \("?(-[^")=]+)/.exec(message);
   if (unknownOption) message = `unknown flag: ${unknownOption[1]}`;
   else if (/Command not found/.test(message)) {
-    const verbs = rest.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-    printError(io.stderr, `unrecognized command \`tspod ${verbs}\``);
+    const words = rest.filter((a) => !a.startsWith('-')).slice(0, 2);
+    // A noun alone (`tspod image`): its subcommands, as podman shows them.
+    const nounHelp = words.length === 1 ? renderNounHelp(cli, words[0]) : undefined;
+    if (nounHelp) {
+      io.stdout.write(nounHelp);
+      printError(io.stderr, `missing command 'tspod ${words[0]} COMMAND'`);
+      return EXIT_ENGINE;
+    }
+    printError(io.stderr, `unrecognized command \`tspod ${words.join(' ')}\``);
     io.stderr.write(`Try 'tspod --help' for more information\n`);
     return EXIT_ENGINE;
   } else if (/Not enough positional arguments|Extraneous positional argument|Missing required/.test(message)) {
     message = message.split('\n')[0].replace(/\.$/, '');
   } else message = message.split('\n')[0];
   printError(io.stderr, message);
-  const verb = rest.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
-  io.stderr.write(`See 'tspod ${verb} --help'\n`);
+  // The verb's own words (`image ls`), not its arguments.
+  const words = rest.filter((a) => !a.startsWith('-')).slice(0, 2);
+  while (words.length > 1 && !commandClassAt(cli, words)) words.pop();
+  io.stderr.write(`See 'tspod ${words.join(' ')} --help'\n`);
   return EXIT_ENGINE;
 }
 

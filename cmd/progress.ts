@@ -1,5 +1,5 @@
 // Pull progress: podman's plain lines when stderr is not a terminal; on a terminal, one live
-// line per layer under a spinner (ora), coloured with chalk unless NO_COLOR is set.
+// line per layer under a spinner (ora), coloured unless NO_COLOR is set.
 
 import type { PullProgress } from '../core/image/pull';
 import type { Descriptor } from '../core/registry';
@@ -10,8 +10,11 @@ function short(digest: string): string {
 
 export function plainPullProgress(stderr: NodeJS.WritableStream): PullProgress {
   return {
-    resolved: ({ reference }) => {
-      stderr.write(`Trying to pull ${reference}...\nGetting image source signatures\n`);
+    trying: (reference) => {
+      stderr.write(`Trying to pull ${reference}...\n`);
+    },
+    resolved: () => {
+      stderr.write('Getting image source signatures\n');
     },
     layerStart: (desc, skipped) => {
       stderr.write(`Copying blob ${desc.digest}${skipped ? ' skipped: already exists' : ''}\n`);
@@ -42,11 +45,12 @@ interface Row {
 /** A live display; call finish() when the pull ends (or fails). */
 export async function ttyPullProgress(stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Promise<PullProgress & { finish(ok: boolean): void }> {
   const [{ default: ora }, { Chalk }] = await Promise.all([import('ora'), import('chalk')]);
-  const chalk = new Chalk({ level: env.NO_COLOR !== undefined || env.TERM === 'dumb' ? 0 : 1 });
+  // Colour only on a terminal that wants it (NO_COLOR, TERM=dumb turn it off).
+  const style = new Chalk({ level: env.NO_COLOR !== undefined || env.TERM === 'dumb' ? 0 : 1 });
   let title = 'Resolving';
   const rows = new Map<string, Row>();
   let configLine = '';
-  const spinner = ora({ stream: stderr, text: title, discardStdin: false }).start();
+  let spinner: ReturnType<typeof ora> | undefined;
   let pending = false;
   const render = () => {
     pending = false;
@@ -57,25 +61,25 @@ export async function ttyPullProgress(stderr: NodeJS.WriteStream, env: NodeJS.Pr
       let status: string;
       switch (r.state) {
         case 'skipped':
-          status = chalk.dim('already exists');
+          status = style.dim('already exists');
           break;
         case 'done':
-          status = chalk.green(`done ${human(total)}`);
+          status = style.green(`done ${human(total)}`);
           break;
         case 'waiting':
-          status = chalk.dim('waiting');
+          status = style.dim('waiting');
           break;
         default: {
           const pct = total > 0 ? Math.min(100, Math.floor((r.bytes / total) * 100)) : 0;
           const width = 20;
           const fill = Math.round((pct / 100) * width);
-          status = `[${chalk.cyan('='.repeat(fill))}${' '.repeat(width - fill)}] ${human(r.bytes)} / ${human(total)}`;
+          status = `[${style.cyan('='.repeat(fill))}${' '.repeat(width - fill)}] ${human(r.bytes)} / ${human(total)}`;
         }
       }
       lines.push(`  Copying blob ${id} ${status}`);
     }
     if (configLine) lines.push(`  ${configLine}`);
-    spinner.text = lines.join('\n');
+    if (spinner) spinner.text = lines.join('\n');
   };
   const schedule = () => {
     if (pending) return;
@@ -84,7 +88,8 @@ export async function ttyPullProgress(stderr: NodeJS.WriteStream, env: NodeJS.Pr
   };
   return {
     resolved: ({ reference, layers }) => {
-      title = `Pulling ${chalk.bold(reference)}`;
+      title = `Pulling ${style.bold(reference)}`;
+      spinner = ora({ stream: stderr, text: title, discardStdin: false }).start();
       for (const d of layers) rows.set(d.digest, { desc: d, bytes: 0, state: 'waiting' });
       schedule();
     },
@@ -104,7 +109,7 @@ export async function ttyPullProgress(stderr: NodeJS.WriteStream, env: NodeJS.Pr
       schedule();
     },
     configCopied: (digest) => {
-      configLine = `Copying config ${short(digest)} ${chalk.green('done')}`;
+      configLine = `Copying config ${short(digest)} ${style.green('done')}`;
       schedule();
     },
     storing: () => {
@@ -112,9 +117,23 @@ export async function ttyPullProgress(stderr: NodeJS.WriteStream, env: NodeJS.Pr
       schedule();
     },
     finish: (ok) => {
+      if (!spinner) return;
       render();
-      if (ok) spinner.stopAndPersist({ symbol: chalk.green('✔'), text: spinner.text.replace(/^Storing/, 'Pulled') });
-      else spinner.stopAndPersist({ symbol: chalk.red('✖'), text: spinner.text });
+      if (ok) spinner.stopAndPersist({ symbol: style.green('✔'), text: spinner.text.replace(/^Storing/, 'Pulled') });
+      else spinner.stopAndPersist({ symbol: style.red('✖'), text: spinner.text });
     },
   };
+}
+
+/**
+ * Whether the live display can work: a terminal that knows its width (a pseudo-terminal nobody
+ * sized reports 0 columns, and redrawing "n lines" then never ends).
+ */
+export function canShowLive(stderr: NodeJS.WriteStream): boolean {
+  return !!stderr.isTTY && (stderr.columns ?? 0) > 0;
+}
+
+/** The right display for a pull that another verb (run, create) starts. */
+export async function pullProgressFor(stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): Promise<PullProgress> {
+  return canShowLive(stderr) ? ttyPullProgress(stderr, env) : plainPullProgress(stderr);
 }

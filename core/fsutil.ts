@@ -9,13 +9,13 @@ export function tempName(target: string): string {
   return `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
 }
 
-/** Writes a whole file atomically: temporary name, fsync, rename. */
-export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644): void {
+/** Writes a whole file atomically: temporary name, fsync (unless told not to), rename. */
+export function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o644, sync = true): void {
   const tmp = tempName(target);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
     fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
+    if (sync) fs.fsyncSync(fd);
   } catch (err) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
@@ -30,8 +30,8 @@ export function writeFileAtomic(target: string, data: string | Uint8Array, mode 
   }
 }
 
-export function writeJsonAtomic(target: string, value: unknown, mode = 0o644): void {
-  writeFileAtomic(target, JSON.stringify(value, null, 1) + '\n', mode);
+export function writeJsonAtomic(target: string, value: unknown, mode = 0o644, sync = true): void {
+  writeFileAtomic(target, JSON.stringify(value, null, 1) + '\n', mode, sync);
 }
 
 /** Parsed JSON of a file, or `fallback` when the file does not exist. */

@@ -38,13 +38,12 @@ export class PullCommand extends TspodCommand {
       let finish: ((ok: boolean) => void) | undefined;
       let progress;
       if (!this.quiet) {
-        if (stderr.isTTY) {
-          const { ttyPullProgress } = await import('../progress');
+        const { canShowLive, plainPullProgress, ttyPullProgress } = await import('../progress');
+        if (canShowLive(stderr)) {
           const p = await ttyPullProgress(stderr, this.context.env);
           finish = p.finish;
           progress = p;
         } else {
-          const { plainPullProgress } = await import('../progress');
           progress = plainPullProgress(stderr);
         }
       }

@@ -39,6 +39,11 @@ export function repoDigests(image: ImageRecord): string[] {
   return out;
 }
 
+/** The tagged names: a name pulled by digest (`repo@sha256:…`) is no tag. */
+export function tags(image: ImageRecord): string[] {
+  return image.names.filter((n) => parseReference(n).tag !== undefined);
+}
+
 const CONFIG_ORDER: Array<keyof ImageRuntimeConfig> = [
   'User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal',
   'ArgsEscaped', 'Healthcheck', 'OnBuild', 'Shell',
@@ -59,7 +64,7 @@ export function inspectImage(store: Store, image: ImageRecord): ImageInspect {
   return {
     Id: image.id,
     Digest: image.manifestDigest,
-    RepoTags: [...image.names],
+    RepoTags: tags(image),
     RepoDigests: repoDigests(image),
     Parent: '',
     Comment: '',

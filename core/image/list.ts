@@ -110,20 +110,25 @@ export function listImages(store: Store, opts: ListOptions = {}): ImageRow[] {
       rows.push({ ...base, repository: '<none>', tag: '<none>' });
       continue;
     }
-    for (const name of image.names) {
-      const ref = parseReference(name);
+    // A name pulled by digest (`repo@sha256:…`) shows as `repo <none>`, and only when the image
+    // has no tagged name, as in podman.
+    const refs = image.names.map((n) => parseReference(n));
+    const tagged = refs.filter((r) => r.tag !== undefined);
+    for (const ref of tagged.length ? tagged : refs.slice(0, 1)) {
       rows.push({ ...base, repository: repository(ref), tag: ref.tag ?? '<none>' });
     }
   }
   const preds = parseFilters(store, images, opts.filters ?? []);
   const kept = rows.filter((r) => preds.every((p) => p(r)));
   const sort = opts.sort ?? 'created';
+  // Strings compare byte by byte as in podman (Go's <), not by locale: `localhost/x` < `localhost:5000/x`.
+  const str = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const cmp: Record<string, (a: ImageRow, b: ImageRow) => number> = {
     created: (a, b) => b.created.getTime() - a.created.getTime(),
-    id: (a, b) => a.image.id.localeCompare(b.image.id),
-    repository: (a, b) => a.repository.localeCompare(b.repository),
+    id: (a, b) => str(a.image.id, b.image.id),
+    repository: (a, b) => str(a.repository, b.repository),
     size: (a, b) => a.image.size - b.image.size,
-    tag: (a, b) => a.tag.localeCompare(b.tag),
+    tag: (a, b) => str(a.tag, b.tag),
   };
   if (!cmp[sort]) throw new TspodError(`invalid sort "${sort}": use created, id, repository, size or tag`);
   // Stable: rows of one image keep the order of its names.

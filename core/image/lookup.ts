@@ -65,18 +65,23 @@ function findByName(images: ImageRecord[], input: string): LookupResult | undefi
 
 function matchExact(images: ImageRecord[], ref: Reference): LookupResult | undefined {
   const repo = repository(ref);
-  for (const image of images) {
-    if (ref.digest !== undefined) {
-      // A digest names the content; the repository must still be one the image is known by.
-      if (!image.digests.includes(ref.digest)) continue;
-      const name = image.names.find((n) => n.startsWith(repo + ':'));
-      if (name || image.names.length === 0) return { image, name };
-      continue;
-    }
+  const digest = ref.digest;
+  if (digest === undefined) {
     const want = `${repo}:${ref.tag}`;
-    if (image.names.includes(want)) return { image, name: want };
+    const image = images.find((i) => i.names.includes(want));
+    return image ? { image, name: want } : undefined;
   }
-  return undefined;
+  // A digest names the content; the repository must still be one the image is known by. An index
+  // digest is shared by every platform's image pulled from it: a named image wins over one that
+  // lost its name to a later pull.
+  const known = images.filter((i) => i.digests.includes(digest));
+  for (const image of known) {
+    const name =
+      image.names.find((n) => n === `${repo}@${digest}`) ?? image.names.find((n) => repository(parseReference(n)) === repo);
+    if (name) return { image, name };
+  }
+  const nameless = known.find((i) => i.names.length === 0);
+  return nameless ? { image: nameless } : undefined;
 }
 
 /** Like findImage, but a missing image is podman's error. */

@@ -10,12 +10,14 @@ import { removeTrees, spawnUnpacker } from '../helper';
 import { currentMapping } from '../idmap';
 import { unpackLayer } from '../layer/unpack';
 import { log } from '../log';
-import { formatReference, parseReference, taggedName, type Reference } from '../reference';
+import { formatReference, parseReference, repository, taggedName, type Reference } from '../reference';
 import { hostPlatform, openBlob, resolveImage, type Descriptor, type Platform, type RegistryOptions, type ResolvedImage } from '../registry';
 import type { ImageRecord, Store } from '../store/store';
 import { recordImage } from './records';
 
 export interface PullProgress {
+  /** Before the registry is asked: podman says which reference it tries even when that fails. */
+  trying?(reference: string): void;
   /** The manifest is known: these blobs will be copied (or skipped). */
   resolved?(info: { reference: string; layers: Descriptor[]; configDigest: string }): void;
   layerStart?(desc: Descriptor, skipped: boolean): void;
@@ -52,6 +54,7 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
   const progress = opts.progress ?? {};
   void store.cleanupTemp();
 
+  progress.trying?.(formatReference(ref));
   const resolved = await resolveImage(ref, platform, opts);
   let config: ImageConfig;
   try {
@@ -84,6 +87,15 @@ export async function pullImage(store: Store, input: string, opts: PullOptions =
   }
 }
 
+/**
+ * The name a pulled image is recorded under, as podman does: `repo:tag`, or `repo@digest` when
+ * the reference has a digest (a tag next to a digest is not verified, so it is not recorded).
+ * Without a name, an image pulled by digest would look dangling and `image prune` would take it.
+ */
+function recordedName(ref: Reference): string | undefined {
+  return ref.digest !== undefined ? `${repository(ref)}@${ref.digest}` : taggedName(ref);
+}
+
 function storeRecord(store: Store, ref: Reference, resolved: ResolvedImage, config: ImageConfig, diffIds: string[]): ImageRecord {
   store.putBlob(resolved.configDigest, resolved.config);
   store.putBlob(resolved.manifestDigest, resolved.manifest);
@@ -92,7 +104,7 @@ function storeRecord(store: Store, ref: Reference, resolved: ResolvedImage, conf
   const digests = [resolved.manifestDigest, ...(resolved.indexDigest ? [resolved.indexDigest] : [])];
   return recordImage(store, {
     id: resolved.configDigest.slice(7),
-    name: taggedName(ref),
+    name: recordedName(ref),
     digests,
     manifestDigest: resolved.manifestDigest,
     layers: diffIds,

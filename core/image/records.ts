@@ -59,13 +59,24 @@ export function removeName(store: Store, id: string, name: string): boolean {
   return true;
 }
 
-/** Deletes image records; returns the layers that no remaining image uses. */
+/** The blobs an image keeps: its config, its manifest, and the index it was pulled from. */
+export function blobsOf(image: ImageRecord): string[] {
+  return ['sha256:' + image.id, image.manifestDigest, ...image.digests];
+}
+
+/**
+ * Deletes image records and the blobs no remaining image refers to; returns the layers that no
+ * remaining image uses (the caller moves them out of the store).
+ */
 export function deleteImages(store: Store, ids: string[]): string[] {
   const images = store.images();
   const gone = new Set(ids);
   const remaining = images.filter((i) => !gone.has(i.id));
   const used = new Set(remaining.flatMap((i) => i.layers));
-  const freed = new Set(images.filter((i) => gone.has(i.id)).flatMap((i) => i.layers).filter((l) => !used.has(l)));
+  const removed = images.filter((i) => gone.has(i.id));
+  const freed = new Set(removed.flatMap((i) => i.layers).filter((l) => !used.has(l)));
   store.saveImages(remaining);
+  const kept = new Set(remaining.flatMap(blobsOf));
+  for (const b of new Set(removed.flatMap(blobsOf))) if (!kept.has(b)) store.removeBlob(b);
   return [...freed];
 }

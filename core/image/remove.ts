@@ -6,7 +6,7 @@
 import { removeTrees } from '../helper';
 import type { Store } from '../store/store';
 import { findImage } from './lookup';
-import { deleteImages } from './records';
+import { blobsOf, deleteImages } from './records';
 
 /** What containers know about images; supplied by the container store. */
 export interface ContainerUsage {
@@ -98,9 +98,12 @@ export async function pruneImages(store: Store, opts: { all?: boolean; container
       .map((i) => i.id);
     const freed = deleteImages(store, ids);
     trash.push(...store.detachLayers(freed));
-    // Layers that no image lists (left by an interrupted removal) go too.
-    const used = new Set(store.images().flatMap((i) => i.layers));
+    // Layers and blobs that no image lists (left by an interrupted pull or removal) go too.
+    const images = store.images();
+    const used = new Set(images.flatMap((i) => i.layers));
     trash.push(...store.detachLayers(store.layerIds().filter((l) => !used.has(l))));
+    const kept = new Set(images.flatMap(blobsOf));
+    for (const b of store.blobDigests()) if (!kept.has(b)) store.removeBlob(b);
     return ids;
   });
   await removeTrees(trash);

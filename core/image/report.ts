@@ -2,7 +2,7 @@
 
 import { displaySize, timeAgo, Timestamp } from '../format';
 import type { Store } from '../store/store';
-import { repoDigests } from './inspect';
+import { repoDigests, tags } from './inspect';
 import type { ImageRow } from './list';
 
 export function imageRows(rows: ImageRow[], opts: { noTrunc?: boolean }) {
@@ -26,7 +26,7 @@ export function imageRows(rows: ImageRow[], opts: { noTrunc?: boolean }) {
       SharedSize: displaySize(0),
       Labels: r.labels ?? {},
       Names: [...r.image.names],
-      RepoTags: [...r.image.names],
+      RepoTags: tags(r.image),
       RepoDigests: repoDigests(r.image),
       Containers: r.containers,
       Dangling: r.image.names.length === 0,
@@ -50,7 +50,7 @@ export function imageJson(store: Store, rows: ImageRow[]) {
     out.push({
       Id: r.image.id,
       ParentId: '',
-      RepoTags: r.image.names.length ? [...r.image.names] : null,
+      RepoTags: tags(r.image).length ? tags(r.image) : null,
       RepoDigests: repoDigests(r.image),
       Size: r.image.size,
       SharedSize: 0,

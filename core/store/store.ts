@@ -85,7 +85,7 @@ export class Store {
       if (v !== STORE_VERSION) throw new TspodError(`store ${this.root} has version ${v}, this tspod reads version ${STORE_VERSION}`);
       return;
     }
-    for (const d of ['blobs/sha256', 'layers', 'locks', 'tmp', 'containers']) mkdirp(path.join(this.root, d));
+    for (const d of ['blobs/sha256', 'layers', 'locks', 'tmp', 'containers', 'names']) mkdirp(path.join(this.root, d));
     writeJsonAtomic(marker, { version: STORE_VERSION });
   }
 
@@ -186,6 +186,23 @@ export class Store {
     if (actual !== digest) throw new TspodError(`blob ${digest}: content has digest ${actual}`);
     const file = this.blobPath(digest);
     if (!fs.existsSync(file)) writeFileAtomic(file, data, 0o644);
+  }
+
+  /** Removes a blob (caller holds the lock); a missing one is fine. */
+  removeBlob(digest: string): void {
+    this.assertLocked('removing blobs');
+    fs.rmSync(this.blobPath(digest), { force: true });
+  }
+
+  /** All blobs present, by digest. */
+  blobDigests(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(this.root, 'blobs', 'sha256'));
+    } catch {
+      return [];
+    }
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => 'sha256:' + n);
   }
 
   getBlob(digest: string): Buffer {
