@@ -10,6 +10,12 @@ import { TagCommand, UntagCommand } from './image/tag';
 import { ImagePruneCommand } from './image/prune';
 import { LoginCommand, LogoutCommand } from './image/login';
 import { UnshareCommand } from './system/unshare';
+import { RunCommand, CreateCommand } from './container/run';
+import { PsCommand } from './container/ps';
+import { StopCommand, StartCommand, RestartCommand, KillCommand, WaitCommand } from './container/lifecycle';
+import { LogsCommand } from './container/logs';
+import { InspectCommand } from './container/inspect';
+import { RmCommand, ContainerPruneCommand } from './container/rm';
 import { VersionCommand } from './system/version';
 import { InfoCommand } from './system/info';
 
@@ -25,6 +31,18 @@ export function commandClasses(): Array<CommandClass<TspodContext>> {
     LoginCommand,
     LogoutCommand,
     UnshareCommand,
+    RunCommand,
+    CreateCommand,
+    PsCommand,
+    StopCommand,
+    StartCommand,
+    RestartCommand,
+    KillCommand,
+    WaitCommand,
+    LogsCommand,
+    InspectCommand,
+    RmCommand,
+    ContainerPruneCommand,
     VersionCommand,
     InfoCommand,
   ];

@@ -109,9 +109,16 @@ export function normalizeBoolFlags(args: string[]): string[] {
   return out;
 }
 
-function makeCli(): Cli<TspodContext> {
+/**
+ * A Cli with the commands whose first word is `verb` (all of them without one). clipanion
+ * compiles a state machine of every registered command on each run; with only the verb's own
+ * commands that costs a fraction of a millisecond instead of tens.
+ */
+function makeCli(verb?: string): Cli<TspodContext> {
   const cli = new Cli<TspodContext>({ binaryName: 'tspod', binaryLabel: 'tspod', binaryVersion: VERSION, enableColors: false });
-  for (const c of commandClasses()) cli.register(c);
+  const all = commandClasses();
+  const some = verb === undefined ? [] : all.filter((c) => (c.paths ?? []).some((p) => p[0] === verb));
+  for (const c of some.length ? some : all) cli.register(c);
   return cli;
 }
 
@@ -141,9 +148,11 @@ export async function run(argv: string[], io: Pick<TspodContext, 'stdin' | 'stdo
     io.stdout.write(`tspod version ${VERSION}\n`);
     return 0;
   }
-  const cli = makeCli();
+  // Every command, for help and errors only; the verb's own commands run without it.
+  let everything: Cli<TspodContext> | undefined;
+  const full = () => (everything ??= makeCli());
   if (rest.length === 0 || (parsed.help && rest.length === 0)) {
-    io.stdout.write(renderTopHelp(cli));
+    io.stdout.write(renderTopHelp(full()));
     if (!parsed.help) {
       printError(io.stderr, `missing command 'tspod COMMAND'`);
       return EXIT_ENGINE;
@@ -152,20 +161,20 @@ export async function run(argv: string[], io: Pick<TspodContext, 'stdin' | 'stdo
   }
   if (rest[0] === 'help') {
     if (rest.length === 1) {
-      io.stdout.write(renderTopHelp(cli));
+      io.stdout.write(renderTopHelp(full()));
       return 0;
     }
     return run([...rest.slice(1), '--help'], io);
   }
-  if (parsed.help || wantsHelp(rest)) return showHelp(cli, io, rest);
+  if (parsed.help || wantsHelp(rest)) return showHelp(full(), io, rest);
   const context: TspodContext = { ...Cli.defaultContext, ...io, globals, colorDepth: 1 };
   let command: Command<TspodContext>;
   try {
-    command = cli.process(normalizeBoolFlags(rest), context) as Command<TspodContext>;
+    command = makeCli(rest[0]).process(normalizeBoolFlags(rest), context) as Command<TspodContext>;
   } catch (err) {
-    return usageFailure(cli, io, rest, err);
+    return usageFailure(full(), io, rest, err);
   }
-  if (command.help || isClipanionHelp(command)) return showHelp(cli, io, rest);
+  if (command.help || isClipanionHelp(command)) return showHelp(full(), io, rest);
   try {
     const code = await command.validateAndExecute();
     return typeof code === 'number' ? code : 0;

@@ -1,0 +1,37 @@
+// `run`: create, then start in the foreground (waiting, and removing with --rm) or detached.
+
+import type { PullProgress } from '../image/pull';
+import type { Store } from '../store/store';
+import { createContainer, type CreateOptions } from './create';
+import { loadContainer } from './record';
+import { removeContainer } from './remove';
+import { startAttached, startDetached } from './start';
+
+export interface RunResult {
+  id: string;
+  exitCode: number;
+}
+
+export async function runContainer(store: Store, o: CreateOptions, opts: { detach: boolean; progress?: PullProgress }): Promise<RunResult> {
+  const c = await createContainer(store, o, opts.progress);
+  (opts.progress as { finish?: (ok: boolean) => void } | undefined)?.finish?.(true);
+  if (opts.detach) {
+    try {
+      await startDetached(store, c);
+    } catch (err) {
+      if (o.rm) await removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
+      throw err;
+    }
+    return { id: c.config.id, exitCode: 0 };
+  }
+  let exitCode: number;
+  try {
+    exitCode = (await startAttached(store, c)).exitCode;
+  } finally {
+    if (o.rm) {
+      const now = loadContainer(store, c.config.id);
+      if (now) await removeContainer(store, now, { force: true, volumes: true });
+    }
+  }
+  return { id: c.config.id, exitCode };
+}

@@ -1,0 +1,49 @@
+// Signals for a container's process. A process that runs as a subordinate uid cannot be
+// signalled by the user directly; the monitor (which holds the process) is asked instead.
+
+import * as net from 'node:net';
+import { TspodError, errnoCode } from '../errors';
+import type { Store } from '../store/store';
+import { attachSocketPath } from './start';
+import { loadContainer, type Container } from './record';
+import { signalNumber } from './create';
+
+function viaMonitor(c: Container, signum: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(attachSocketPath(c));
+    sock.on('connect', () => {
+      sock.end(`kill ${signum}\n`);
+    });
+    sock.on('error', (e) => reject(new TspodError(`signalling container ${c.config.name}: ${e.message}`)));
+    sock.on('close', () => resolve());
+  });
+}
+
+export async function killContainer(c: Container, signal: string): Promise<void> {
+  const signum = signalNumber(signal);
+  if (c.state.status !== 'running' && c.state.status !== 'stopping') {
+    throw new TspodError(`can only kill running containers. ${c.config.id} is in state ${c.state.status}: container state improper`);
+  }
+  const pid = c.state.pid;
+  if (pid) {
+    try {
+      process.kill(pid, signum);
+      return;
+    } catch (err) {
+      if (errnoCode(err) === 'ESRCH') return;
+      if (errnoCode(err) !== 'EPERM') throw err;
+    }
+  }
+  await viaMonitor(c, signum);
+}
+
+/** Waits until the container is no longer running; true if it ended within the time. */
+export async function waitForExit(store: Store, id: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+    const c = loadContainer(store, id);
+    if (!c || (c.state.status !== 'running' && c.state.status !== 'stopping')) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}

@@ -1,0 +1,187 @@
+// Starting a container through `tspod-helper run`: in the foreground (tspod waits, passes
+// signals on, and records the exit), or detached (the helper's monitor stays behind in place of
+// a daemon and records the exit itself).
+
+import * as cp from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TspodError } from '../errors';
+import { helperPath } from '../helper';
+import { log } from '../log';
+import { mkdirp } from '../fsutil';
+import { runtimeDir } from '../paths';
+import type { Store } from '../store/store';
+import { encodeRunConfig } from './helper-config';
+import { processStart, readExit, saveState, type Container, type ContainerState } from './record';
+import { buildRunConfig } from './spec';
+
+interface Status {
+  pid?: number;
+  exit?: number;
+  signal?: number;
+  error?: string;
+  exitCode?: number;
+}
+
+function imageLayers(store: Store, c: Container): string[] {
+  const image = store.images().find((i) => i.id === c.config.image);
+  if (!image) throw new TspodError(`image ${c.config.image.slice(0, 12)} of container ${c.config.name} is not in the store any more`);
+  for (const l of image.layers) {
+    if (!store.hasLayer(l)) throw new TspodError(`layer ${l} of image ${image.id.slice(0, 12)} is missing from the store: pull the image again`);
+  }
+  return image.layers;
+}
+
+function clearExit(dir: string): void {
+  fs.rmSync(path.join(dir, 'userdata', 'exit'), { force: true });
+}
+
+function parseStatus(text: string): Status[] {
+  const out: Status[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as Status);
+    } catch {
+      log.debug(`helper status: ${line}`);
+    }
+  }
+  return out;
+}
+
+const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+export interface AttachedResult {
+  exitCode: number;
+}
+
+/**
+ * Runs the container with tspod's own stdio and waits for it. Returns the container's exit code
+ * (125 setup failure, 126 cannot execute, 127 not found, as docker).
+ */
+export async function startAttached(store: Store, c: Container, opts: { onStarted?: (pid: number) => void } = {}): Promise<AttachedResult> {
+  const layers = imageLayers(store, c);
+  const spec = buildRunConfig(store, c.dir, c.config, layers);
+  clearExit(c.dir);
+  const child = cp.spawn(helperPath(), ['run'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
+  const configPipe = child.stdio[3] as NodeJS.WritableStream;
+  const statusPipe = child.stdio[4] as NodeJS.ReadableStream;
+  configPipe.on('error', () => undefined);
+  configPipe.end(encodeRunConfig(spec));
+
+  // Signals for tspod go to the helper, which passes them to the container. A terminal's Ctrl-C
+  // reaches the helper directly (same process group): tspod must not die of it.
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
+  for (const s of FORWARD) process.on(s, forward);
+
+  let statusText = '';
+  let started = false;
+  const startedAt = new Date().toISOString();
+  statusPipe.setEncoding('utf8');
+  statusPipe.on('data', (d: string) => {
+    statusText += d;
+    if (!started) {
+      const pid = parseStatus(statusText).find((s) => s.pid)?.pid;
+      if (pid) {
+        started = true;
+        saveState(c.dir, { status: 'running', pid, monitorPid: child.pid, monitorStart: child.pid ? processStart(child.pid) : undefined, startedAt });
+        opts.onStarted?.(pid);
+      }
+    }
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+    child.on('error', (e) => reject(new TspodError(`starting the helper: ${e.message}`)));
+    child.on('close', (code, signal) => resolve([code, signal]));
+  });
+  for (const s of FORWARD) process.off(s, forward);
+
+  const statuses = parseStatus(statusText);
+  const failure = statuses.find((s) => s.error);
+  const end = statuses.find((s) => s.exit !== undefined || s.signal !== undefined);
+  let exitCode: number;
+  if (end) exitCode = end.exit ?? 128 + (end.signal ?? 0);
+  else if (failure) exitCode = failure.exitCode ?? 125;
+  else exitCode = code ?? (signal ? 128 + (require('node:os').constants.signals[signal] as number) : 125);
+  const state: ContainerState = {
+    status: started ? 'exited' : 'created',
+    exitCode: started ? exitCode : undefined,
+    startedAt: started ? startedAt : undefined,
+    finishedAt: started ? new Date().toISOString() : undefined,
+    ...(failure ? { error: failure.error } : {}),
+  };
+  saveState(c.dir, state);
+  if (failure && !started) {
+    throw new TspodError(failure.error ?? 'the container failed to start', { exitCode: failure.exitCode ?? 125 });
+  }
+  return { exitCode };
+}
+
+/** Starts the container under a monitor and returns once its process runs. */
+export async function startDetached(store: Store, c: Container): Promise<ContainerState> {
+  const layers = imageLayers(store, c);
+  const attach = attachSocketPath(c);
+  const spec = buildRunConfig(store, c.dir, c.config, layers, { detach: true, attachSocket: attach });
+  clearExit(c.dir);
+  const startedAt = new Date().toISOString();
+  const child = cp.spawn(helperPath(), ['run'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  (child.stdio[3] as NodeJS.WritableStream).on('error', () => undefined);
+  (child.stdio[3] as NodeJS.WritableStream).end(encodeRunConfig(spec));
+  let statusText = '';
+  let stderr = '';
+  (child.stdio[4] as NodeJS.ReadableStream).setEncoding('utf8').on('data', (d: string) => (statusText += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  await new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(new TspodError(`starting the helper: ${e.message}`)));
+    // The status pipe closes when the monitor has written the pid (or failed).
+    (child.stdio[4] as NodeJS.ReadableStream).on('end', () => resolve());
+  });
+  const statuses = parseStatus(statusText);
+  const pid = statuses.find((s) => s.pid)?.pid;
+  const failure = statuses.find((s) => s.error);
+  if (!pid) {
+    const message = failure?.error ?? (stderr.trim().split('\n').pop() || 'the container failed to start');
+    saveState(c.dir, { status: 'created', error: message });
+    throw new TspodError(message.replace(/^tspod-helper: /, ''), { exitCode: failure?.exitCode ?? 125 });
+  }
+  const monitor = readMonitorPid(c.dir);
+  const state: ContainerState = {
+    status: 'running',
+    pid,
+    monitorPid: monitor,
+    monitorStart: monitor ? processStart(monitor) : undefined,
+    startedAt,
+    restartCount: c.state.restartCount,
+  };
+  saveState(c.dir, state);
+  return state;
+}
+
+/** The monitor's pid from the helper's pid file (`CONTAINER_PID MONITOR_PID`). */
+export function readMonitorPid(dir: string): number | undefined {
+  try {
+    const parts = fs.readFileSync(path.join(dir, 'userdata', 'pid'), 'utf8').trim().split(/\s+/);
+    const n = Number(parts[1] ?? parts[0]);
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The monitor's attach socket. Unix socket paths are limited to 107 bytes, too short for the
+ * store's paths: sockets live in the private runtime directory instead.
+ */
+export function attachSocketPath(c: Container): string {
+  const base = path.join(runtimeDir(), 'tspod');
+  mkdirp(base, 0o700);
+  const full = path.join(base, `${c.config.id}.attach`);
+  return full.length <= 107 ? full : path.join(base, `${c.config.id.slice(0, 16)}.attach`);
+}
+
+export { readExit };
