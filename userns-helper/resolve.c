@@ -23,6 +23,13 @@ void resolver_init(struct resolver *r, int root_fd, bool use_openat2)
     r->root_fd = root_fd;
     r->root_dev = st.st_dev;
     r->use_openat2 = use_openat2;
+    r->cross_mounts = false;
+}
+
+void resolver_init_rootfs(struct resolver *r, int root_fd)
+{
+    resolver_init(r, root_fd, getenv("TSPOD_HELPER_NO_OPENAT2") == NULL);
+    r->cross_mounts = true;
 }
 
 static int resolve_openat2(struct resolver *r, const char *path)
@@ -30,8 +37,9 @@ static int resolve_openat2(struct resolver *r, const char *path)
     struct open_how how = {
         .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
         /* IN_ROOT: "/" and ".." stop at the root, so symlinks to / or ../.. stay inside.
-         * NO_MAGICLINKS: no /proc/self/fd style jumps. NO_XDEV: no mount in the tree. */
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+         * NO_MAGICLINKS: no /proc/self/fd style jumps. NO_XDEV: no mount in a layer's tree (a
+         * container's root has /proc, /dev and binds to cross). */
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (r->cross_mounts ? 0 : RESOLVE_NO_XDEV),
     };
     for (int tries = 0;; tries++) {
         long fd = syscall(SYS_openat2, r->root_fd, path, &how, sizeof how);
@@ -87,7 +95,7 @@ static int resolve_walk(struct resolver *r, const char *path)
             close(fd);
             goto out;
         }
-        if (st.st_dev != r->root_dev) {
+        if (!r->cross_mounts && st.st_dev != r->root_dev) {
             close(fd);
             err = EXDEV;
             goto out;

@@ -13,26 +13,35 @@
 
 #include "verbs.h"
 
-void idmap_parse_append(struct id_mapping *m, const char *spec, const char *flag)
+int idmap_parse(struct id_mapping *m, const char *spec, const char *what, struct herror *e)
 {
     unsigned long long v[3];
     const char *p = spec;
     for (int i = 0; i < 3; i++) {
         /* strtoull accepts signs and blanks; an id map is digits only. */
         if (*p < '0' || *p > '9')
-            die("%s %s: expected CONTAINER:HOST:SIZE (decimal numbers)", flag, spec);
+            return herror_printf(e, EINVAL, "%s %s: expected CONTAINER:HOST:SIZE (decimal numbers)", what, spec);
         char *end;
         errno = 0;
         v[i] = strtoull(p, &end, 10);
         if (errno || v[i] > UINT32_MAX || *end != (i < 2 ? ':' : '\0'))
-            die("%s %s: expected CONTAINER:HOST:SIZE (decimal numbers below 2^32)", flag, spec);
+            return herror_printf(e, EINVAL, "%s %s: expected CONTAINER:HOST:SIZE (decimal numbers below 2^32)",
+                                 what, spec);
         p = end + 1;
     }
     if (v[2] == 0 || v[0] + v[2] > (1ULL << 32) || v[1] + v[2] > (1ULL << 32))
-        die("%s %s: the range is empty or runs past 2^32", flag, spec);
+        return herror_printf(e, EINVAL, "%s %s: the range is empty or runs past 2^32", what, spec);
     if (m->n == IDMAP_MAX_LINES)
-        die("%s: at most %d ranges are allowed", flag, IDMAP_MAX_LINES);
+        return herror_printf(e, E2BIG, "%s: at most %d ranges are allowed", what, IDMAP_MAX_LINES);
     m->ranges[m->n++] = (struct id_range){ (uint32_t)v[0], (uint32_t)v[1], (uint32_t)v[2] };
+    return 0;
+}
+
+void idmap_parse_append(struct id_mapping *m, const char *spec, const char *flag)
+{
+    struct herror e;
+    if (idmap_parse(m, spec, flag, &e) < 0)
+        die("%s", e.msg);
 }
 
 static bool maps_container_zero(const struct id_mapping *m)
@@ -43,16 +52,26 @@ static bool maps_container_zero(const struct id_mapping *m)
     return false;
 }
 
-void userns_complete_config(struct userns_config *cfg)
+int userns_check_config(struct userns_config *cfg, const char *uidwhat, const char *gidwhat, struct herror *e)
 {
     if (cfg->uids.n == 0)
         cfg->uids.ranges[cfg->uids.n++] = (struct id_range){ 0, (uint32_t)geteuid(), 1 };
     if (cfg->gids.n == 0)
         cfg->gids.ranges[cfg->gids.n++] = (struct id_range){ 0, (uint32_t)getegid(), 1 };
     if (!maps_container_zero(&cfg->uids))
-        die("--uidmap: container id 0 must be mapped (the command runs as root in the namespace)");
+        return herror_printf(e, EINVAL, "%s: container id 0 must be mapped (the command runs as root in the namespace)",
+                             uidwhat);
     if (!maps_container_zero(&cfg->gids))
-        die("--gidmap: container id 0 must be mapped (the command runs as root in the namespace)");
+        return herror_printf(e, EINVAL, "%s: container id 0 must be mapped (the command runs as root in the namespace)",
+                             gidwhat);
+    return 0;
+}
+
+void userns_complete_config(struct userns_config *cfg)
+{
+    struct herror e;
+    if (userns_check_config(cfg, "--uidmap", "--gidmap", &e) < 0)
+        die("%s", e.msg);
 }
 
 static bool is_own_id(const struct id_mapping *m, uint32_t id)
@@ -94,14 +113,23 @@ static int write_self_maps(pid_t pid, const struct userns_config *cfg, struct he
     return write_proc_file(pid, "gid_map", line, e);
 }
 
-/* Runs newuidmap/newgidmap PID C H N... with stdin from /dev/null (it must not eat the stream
+/* newuidmap or newgidmap, started for a process. */
+struct map_tool {
+    const char *tool;
+    pid_t child;
+    int out; /* its stdout and stderr */
+    char cmdline[512];
+};
+
+/* Starts newuidmap/newgidmap PID C H N... with stdin from /dev/null (it must not eat the stream
  * that tspod pipes to the command) and its output captured for the error message. */
-static int run_map_tool(const char *envname, const char *deftool, pid_t pid, const struct id_mapping *m,
-                        struct herror *e)
+static int start_map_tool(struct map_tool *t, const char *envname, const char *deftool, pid_t pid,
+                          const struct id_mapping *m, struct herror *e)
 {
     const char *tool = getenv(envname);
     if (!tool || !*tool)
         tool = deftool;
+    t->tool = tool;
 
     char *argv[2 + 3 * IDMAP_MAX_LINES + 1];
     char nums[1 + 3 * IDMAP_MAX_LINES][12];
@@ -109,16 +137,15 @@ static int run_map_tool(const char *envname, const char *deftool, pid_t pid, con
     argv[argc++] = (char *)tool;
     snprintf(nums[0], sizeof nums[0], "%d", (int)pid);
     argv[argc++] = nums[0];
-    char cmdline[512];
-    int cl = snprintf(cmdline, sizeof cmdline, "%s %d", tool, (int)pid);
+    int cl = snprintf(t->cmdline, sizeof t->cmdline, "%s %d", tool, (int)pid);
     for (size_t i = 0; i < m->n; i++) {
         const uint32_t v[3] = { m->ranges[i].container, m->ranges[i].host, m->ranges[i].size };
         for (int j = 0; j < 3; j++) {
             char *slot = nums[1 + 3 * i + (size_t)j];
             snprintf(slot, 12, "%u", v[j]);
             argv[argc++] = slot;
-            if (cl > 0 && (size_t)cl < sizeof cmdline)
-                cl += snprintf(cmdline + cl, sizeof cmdline - (size_t)cl, " %s", slot);
+            if (cl > 0 && (size_t)cl < sizeof t->cmdline)
+                cl += snprintf(t->cmdline + cl, sizeof t->cmdline - (size_t)cl, " %s", slot);
         }
     }
     argv[argc] = NULL;
@@ -142,11 +169,18 @@ static int run_map_tool(const char *envname, const char *deftool, pid_t pid, con
         _exit(127);
     }
     close(out[1]);
-    cleanup_free char *output = read_to_string(out[0], 2048);
-    close(out[0]);
+    t->child = child;
+    t->out = out[0];
+    return 0;
+}
+
+static int finish_map_tool(struct map_tool *t, struct herror *e)
+{
+    cleanup_free char *output = read_to_string(t->out, 2048);
+    close(t->out);
     int status;
-    if (waitpid_retry(child, &status, 0) < 0)
-        return herror_set(e, errno, "waiting for %s", tool);
+    if (waitpid_retry(t->child, &status, 0) < 0)
+        return herror_set(e, errno, "waiting for %s", t->tool);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
 
@@ -162,28 +196,43 @@ static int run_map_tool(const char *envname, const char *deftool, pid_t pid, con
         snprintf(status_text, sizeof status_text, "exit status %d", WEXITSTATUS(status));
     else
         snprintf(status_text, sizeof status_text, "killed by signal %d", WTERMSIG(status));
-    return herror_printf(e, EPERM, "%s failed (%s): %s", cmdline, status_text,
-                         *output ? output : "no output");
+    return herror_printf(e, EPERM, "%s failed (%s): %s", t->cmdline, status_text, *output ? output : "no output");
 }
 
 int userns_write_maps(pid_t pid, const struct userns_config *cfg, struct herror *e)
 {
     if (userns_is_self_map(cfg))
         return write_self_maps(pid, cfg, e);
-    if (run_map_tool("TSPOD_NEWUIDMAP", "newuidmap", pid, &cfg->uids, e) < 0)
+    /* Both at once: they write different files, and each is a setuid exec of a few ms. */
+    struct map_tool u, g;
+    if (start_map_tool(&u, "TSPOD_NEWUIDMAP", "newuidmap", pid, &cfg->uids, e) < 0)
         return -1;
-    return run_map_tool("TSPOD_NEWGIDMAP", "newgidmap", pid, &cfg->gids, e);
+    struct herror ge;
+    int gr = start_map_tool(&g, "TSPOD_NEWGIDMAP", "newgidmap", pid, &cfg->gids, &ge);
+    int ur = finish_map_tool(&u, e);
+    if (gr == 0)
+        gr = finish_map_tool(&g, &ge);
+    if (ur < 0)
+        return -1;
+    if (gr < 0) {
+        *e = ge;
+        return -1;
+    }
+    return 0;
+}
+
+const char *userns_errno_hint(int err)
+{
+    if (err == EPERM || err == ENOSPC || err == EUSERS)
+        return " (check the sysctls user.max_user_namespaces, kernel.unprivileged_userns_clone and "
+               "kernel.apparmor_restrict_unprivileged_userns)";
+    return "";
 }
 
 static _Noreturn void die_unshare_user(void)
 {
     int err = errno;
-    if (err == EPERM || err == ENOSPC || err == EUSERS)
-        die("creating a user namespace: %s (check the sysctls user.max_user_namespaces, "
-            "kernel.unprivileged_userns_clone and kernel.apparmor_restrict_unprivileged_userns)",
-            strerror(err));
-    errno = err;
-    die_errno("creating a user namespace");
+    die("creating a user namespace: %s%s", strerror(err), userns_errno_hint(err));
 }
 
 /* Child forked before unshare: it stays in the parent user namespace, where newuidmap (setuid

@@ -7,5 +7,6 @@ int verb_lock(int argc, char **argv);
 int verb_userns(int argc, char **argv);
 int verb_unpack(int argc, char **argv);
 int verb_rmtree(int argc, char **argv);
+int verb_run(int argc, char **argv);
 
 #endif

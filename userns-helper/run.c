@@ -1,0 +1,433 @@
+/* `tspod-helper run`: the helper (P) side of a container. It reads the configuration, clones
+ * the container process (C) into its namespaces, writes C's id maps, starts the network, and
+ * then either stays in the foreground as C's parent (relaying the terminal, forwarding
+ * signals, returning C's status) or hands all of that to a detached monitor (monitor.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run.h"
+#include "verbs.h"
+
+#define CONFIG_FD 3
+#define STATUS_FD 4
+
+/* Signals the helper passes on to the container (the terminal's and the usual job controls). */
+static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+void run_signal_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGCHLD);
+    sigaddset(set, SIGWINCH);
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        sigaddset(set, forwarded_signals[i]);
+}
+
+bool run_is_forwarded(int sig)
+{
+    for (size_t i = 0; i < sizeof forwarded_signals / sizeof forwarded_signals[0]; i++)
+        if (forwarded_signals[i] == sig)
+            return true;
+    return false;
+}
+
+void format_rfc3339nano(char *buf, size_t len, const struct timespec *ts)
+{
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%09ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, ts->tv_nsec);
+}
+
+/* s as a JSON string body: quotes, backslashes and control characters escaped. */
+char *json_escape(const char *s)
+{
+    size_t len = strlen(s);
+    char *out = xmalloc(len * 6 + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*p;
+        } else if (*p < 0x20 || *p == 0x7f) {
+            o += sprintf(o, "\\u%04x", *p);
+        } else {
+            *o++ = (char)*p;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* fd 4 is the status pipe only if tspod opened it as a pipe or socket. */
+static int status_fd_open(void)
+{
+    struct stat st;
+    if (fstat(STATUS_FD, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return -1;
+    fcntl(STATUS_FD, F_SETFD, FD_CLOEXEC);
+    return STATUS_FD;
+}
+
+static void status_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void status_line(int fd, const char *fmt, ...)
+{
+    if (fd < 0)
+        return;
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = sizeof line - 2;
+    line[n++] = '\n';
+    write_all(fd, line, (size_t)n);
+}
+
+/* A failure is said once: on the status pipe when tspod gave one (it prints it as its own
+ * error), otherwise on stderr. */
+static int report_failure(int status_fd, const char *msg, int code)
+{
+    if (status_fd >= 0) {
+        cleanup_free char *j = json_escape(msg);
+        status_line(status_fd, "{\"error\":\"%s\",\"exitCode\":%d}", j, code);
+    } else {
+        fprintf(stderr, HELPER_NAME ": %s\n", msg);
+    }
+    return code;
+}
+
+void print_debug(const char *text)
+{
+    fprintf(stderr, HELPER_NAME ": debug: %s\n", text);
+}
+
+static void describe_wait_status(char *buf, size_t len, int status)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exit status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d", WTERMSIG(status));
+    else
+        snprintf(buf, len, "status %d", status);
+}
+
+void close_fds_except(int first, int keep)
+{
+    if (keep < first) {
+        if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0)
+            return;
+    } else if ((keep == first || syscall(SYS_close_range, (unsigned)first, (unsigned)keep - 1, 0) == 0) &&
+               syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == 0) {
+        return;
+    }
+    /* Before Linux 5.9. */
+    for (int fd = first; fd < 1024; fd++)
+        if (fd != keep)
+            close(fd);
+}
+
+static void abandon(struct container_proc *p)
+{
+    kill(p->pid, SIGKILL);
+    waitpid_retry(p->pid, NULL, 0);
+    close(p->sock);
+    if (p->pty_master >= 0)
+        close(p->pty_master);
+    net_stop();
+}
+
+int container_start(const struct run_config *c, const struct child_stdio *io, struct container_proc *p, struct herror *e)
+{
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+        herror_set(e, errno, "socketpair");
+        return EXIT_HELPER;
+    }
+    /* pasta daemonizes: as a subreaper we inherit its daemon and can end it with the container. */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+
+    unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (c->net != NET_HOST)
+        flags |= CLONE_NEWNET;
+    fflush(NULL);
+    /* clone rather than fork + unshare: C must be pid 1 of its pid namespace itself. */
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        int err = errno;
+        close(sp[0]);
+        close(sp[1]);
+        herror_printf(e, err, "creating the container's namespaces: %s%s", strerror(err), userns_errno_hint(err));
+        return EXIT_HELPER;
+    }
+    if (pid == 0) {
+        close(sp[0]);
+        container_main(c, sp[1], io);
+    }
+    close(sp[1]);
+    *p = (struct container_proc){ .pid = pid, .sock = sp[0], .pty_master = -1 };
+
+    if (userns_write_maps(pid, &c->ns, e) < 0 || net_start(c, pid, e) < 0) {
+        abandon(p);
+        return EXIT_HELPER;
+    }
+    struct chan_msg go = { .type = CHAN_GO };
+    if (c->tty)
+        pty_size_of_own_terminal(&go.rows, &go.cols);
+    if (chan_send(p->sock, &go, -1) < 0) {
+        herror_set(e, errno, "waking the container process");
+        abandon(p);
+        return EXIT_HELPER;
+    }
+
+    bool exec_seen = false, failed = false;
+    int code = EXIT_HELPER;
+    for (;;) {
+        struct chan_msg m;
+        int fd;
+        int r = chan_recv(p->sock, &m, &fd);
+        if (r < 0) {
+            herror_set(e, errno, "reading from the container process");
+            failed = true;
+            break;
+        }
+        if (r == 0)
+            break;
+        switch (m.type) {
+        case CHAN_DEBUG:
+            print_debug(m.text);
+            break;
+        case CHAN_TTY:
+            if (fd >= 0)
+                p->pty_master = fd;
+            break;
+        case CHAN_EXEC:
+            exec_seen = true;
+            break;
+        case CHAN_ERROR:
+            herror_printf(e, m.errnum, "%s", m.text);
+            code = m.exit_code;
+            failed = true;
+            break;
+        default:
+            if (fd >= 0)
+                close(fd);
+        }
+    }
+    if (!failed && !exec_seen) {
+        int status = 0;
+        waitpid_retry(p->pid, &status, 0);
+        char how[48];
+        describe_wait_status(how, sizeof how, status);
+        herror_printf(e, EIO, "the container process ended during its setup (%s)", how);
+        failed = true;
+        p->pid = -1;
+    }
+    if (failed) {
+        if (p->pid > 0)
+            abandon(p);
+        else {
+            close(p->sock);
+            net_stop();
+        }
+        return code;
+    }
+    close(p->sock);
+    p->sock = -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Foreground: P stays C's parent until it ends. */
+
+struct relay {
+    int master;     /* pty master, or -1 */
+    bool copy_stdin;
+    bool master_done;
+};
+
+static void relay_output(struct relay *r)
+{
+    char buf[65536];
+    ssize_t n = read_retry(r->master, buf, sizeof buf);
+    if (n <= 0) {
+        /* EIO: every slave is closed, the container is gone. */
+        r->master_done = true;
+        return;
+    }
+    write_all(STDOUT_FILENO, buf, (size_t)n);
+}
+
+static void relay_input(struct relay *r)
+{
+    char buf[65536];
+    ssize_t n = read_retry(STDIN_FILENO, buf, sizeof buf);
+    if (n <= 0) {
+        r->copy_stdin = false;
+        return;
+    }
+    write_all(r->master, buf, (size_t)n);
+}
+
+static int supervise(const struct run_config *c, const struct container_proc *p, const sigset_t *sigs)
+{
+    cleanup_fd int sfd = signalfd(-1, sigs, SFD_CLOEXEC);
+    if (sfd < 0)
+        die_errno("signalfd");
+    struct relay r = { .master = p->pty_master, .copy_stdin = c->tty && c->stdin_open, .master_done = p->pty_master < 0 };
+    int status = 0;
+    bool exited = false;
+    /* After the container ends, what is still in the pty is read; its last slave is gone, so
+     * EIO follows soon: the limit only guards against a leaked slave. */
+    int drain_ms = 2000;
+
+    while (!exited || !r.master_done) {
+        struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN } };
+        nfds_t n = 1;
+        int mi = -1, ii = -1;
+        if (!r.master_done) {
+            mi = (int)n;
+            fds[n++] = (struct pollfd){ .fd = r.master, .events = POLLIN };
+        }
+        if (r.copy_stdin && !exited && !r.master_done) {
+            ii = (int)n;
+            fds[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
+        }
+        int pr = poll(fds, n, exited ? drain_ms : -1);
+        if (pr < 0) {
+            if (errno == EINTR)
+                continue;
+            die_errno("poll");
+        }
+        if (pr == 0)
+            break;
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read_retry(sfd, &si, sizeof si) == sizeof si) {
+                int sig = (int)si.ssi_signo;
+                if (sig == SIGCHLD) {
+                    int st;
+                    pid_t w;
+                    while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+                        if (w == p->pid) {
+                            status = st;
+                            exited = true;
+                        }
+                } else if (sig == SIGWINCH) {
+                    uint16_t rows, cols;
+                    if (r.master >= 0 && !r.master_done && pty_size_of_own_terminal(&rows, &cols))
+                        pty_set_size(r.master, rows, cols);
+                } else if (!exited) {
+                    kill(p->pid, sig);
+                }
+            }
+        }
+        if (mi >= 0 && fds[mi].revents & (POLLIN | POLLHUP | POLLERR))
+            relay_output(&r);
+        if (ii >= 0 && fds[ii].revents & (POLLIN | POLLHUP | POLLERR))
+            relay_input(&r);
+    }
+    return status;
+}
+
+static int run_foreground(const struct run_config *c, int status_fd)
+{
+    sigset_t sigs;
+    run_signal_set(&sigs);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+    struct child_stdio io = { -1, -1, -1 };
+    struct container_proc p;
+    struct herror e;
+    int code = container_start(c, &io, &p, &e);
+    if (code)
+        return report_failure(status_fd, e.msg, code);
+    status_line(status_fd, "{\"pid\":%d}", (int)p.pid);
+
+    if (c->tty && c->stdin_open && isatty(STDIN_FILENO))
+        pty_raw_terminal(STDIN_FILENO);
+    int status = supervise(c, &p, &sigs);
+    pty_restore_terminal();
+    net_stop();
+    if (WIFSIGNALED(status)) {
+        status_line(status_fd, "{\"signal\":%d}", WTERMSIG(status));
+        return 128 + WTERMSIG(status);
+    }
+    status_line(status_fd, "{\"exit\":%d}", WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Detached: a monitor in its own session does what P would do; P waits for its report. */
+
+static int run_detached(const struct run_config *c, int status_fd)
+{
+    int rp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0)
+        return report_failure(status_fd, "pipe for the monitor", EXIT_HELPER);
+    fflush(NULL);
+    pid_t first = fork();
+    if (first < 0)
+        return report_failure(status_fd, "fork for the monitor", EXIT_HELPER);
+    if (first == 0) {
+        close(rp[0]);
+        /* Its own session, and not a session leader (the second fork): it can never acquire a
+         * controlling terminal, and the terminal's hangup does not reach it. */
+        setsid();
+        pid_t mon = fork();
+        if (mon != 0)
+            _exit(mon < 0 ? 1 : 0);
+        /* A daemon keeps no descriptor of its caller's (the status pipe above all: tspod reads
+         * it to its end) except the report pipe. */
+        close_fds_except(3, rp[1]);
+        monitor_main(c, rp[1]);
+    }
+    close(rp[1]);
+    waitpid_retry(first, NULL, 0);
+
+    struct monitor_report rep;
+    ssize_t n = read_full(rp[0], &rep, sizeof rep);
+    close(rp[0]);
+    if (n != (ssize_t)sizeof rep)
+        return report_failure(status_fd, "the monitor ended before the container started", EXIT_HELPER);
+    rep.text[sizeof rep.text - 1] = '\0';
+    if (rep.code != 0)
+        return report_failure(status_fd, rep.text, rep.code);
+    status_line(status_fd, "{\"pid\":%d}", (int)rep.pid);
+    return 0;
+}
+
+int verb_run(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        die("usage: " HELPER_NAME " run (configuration on fd 3, status on fd 4; see PROTOCOL.md)");
+    int status_fd = status_fd_open();
+    struct run_config c;
+    struct herror e;
+    if (fcntl(CONFIG_FD, F_SETFD, FD_CLOEXEC) < 0)
+        return report_failure(status_fd, "fd 3: no configuration (tspod passes it on fd 3)", EXIT_HELPER);
+    if (run_config_read(CONFIG_FD, &c, &e) < 0)
+        return report_failure(status_fd, e.msg, EXIT_HELPER);
+    close(CONFIG_FD);
+    /* A reader that went away (tspod killed, a closed attach client) is not our death. */
+    signal(SIGPIPE, SIG_IGN);
+    return c.detach ? run_detached(&c, status_fd) : run_foreground(&c, status_fd);
+}
