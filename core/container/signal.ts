@@ -1,7 +1,7 @@
 // Signals for a container's process. A process that runs as a subordinate uid cannot be
 // signalled by the user directly; the monitor (which holds the process) is asked instead.
 
-import * as net from 'node:net';
+import { control } from './attach';
 import { TspodError, errnoCode } from '../errors';
 import type { Store } from '../store/store';
 import { attachSocketPath } from './start';
@@ -9,14 +9,7 @@ import { loadContainer, type Container } from './record';
 import { signalNumber } from './create';
 
 function viaMonitor(c: Container, signum: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(attachSocketPath(c));
-    sock.on('connect', () => {
-      sock.end(`kill ${signum}\n`);
-    });
-    sock.on('error', (e) => reject(new TspodError(`signalling container ${c.config.name}: ${e.message}`)));
-    sock.on('close', () => resolve());
-  });
+  return control(attachSocketPath(c), `kill ${signum}`);
 }
 
 export async function killContainer(c: Container, signal: string): Promise<void> {

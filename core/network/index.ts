@@ -47,7 +47,7 @@ export function networkArgv(mode: NetworkMode, ports: PortMapping[], env: NodeJS
   }
   if (mode === 'slirp4netns') {
     const slirp = findProgram('slirp4netns', env) ?? 'slirp4netns';
-    return [slirp, '--configure', '--mtu=65520', '--disable-host-loopback', '{pid}', 'tap0'];
+    return [slirp, '--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', '--exit-fd=4', '{pid}', 'tap0'];
   }
   return [];
 }
