@@ -1,0 +1,7 @@
+// Every benchmark, in the order `sh test/bench/run.sh` with no name runs them. A new one is a
+// module in this directory exporting a Benchmark (lib/contest.ts), added to this list.
+
+import type { Benchmark } from '../lib/contest';
+import { pull } from './pull';
+
+export const BENCHMARKS: Benchmark[] = [pull];
