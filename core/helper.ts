@@ -126,11 +126,48 @@ export function lockFile(file: string): Promise<Lock> {
 // ---------------------------------------------------------------------------------------------
 // User namespace
 
-/** argv that runs `cmd` as root in a user namespace with the user's mapping (directly for root). */
-export function usernsArgv(cmd: string[], opts: { mount?: boolean; mapping?: IdMapping } = {}): string[] {
+/**
+ * argv that runs `cmd` as root in a user namespace with the user's mapping (directly for root):
+ * a new one, or with `join` the one a holder process keeps (see holdUserns).
+ */
+export function usernsArgv(cmd: string[], opts: { mount?: boolean; mapping?: IdMapping; join?: number } = {}): string[] {
   if ((process.getuid?.() ?? 0) === 0) return cmd;
-  const m = opts.mapping ?? currentMapping();
-  return [helperPath(), 'userns', ...mappingArgs(m), ...(opts.mount ? ['--mount'] : []), '--', ...cmd];
+  const ns = opts.join ? ['--join', String(opts.join)] : mappingArgs(opts.mapping ?? currentMapping());
+  return [helperPath(), 'userns', ...ns, ...(opts.mount ? ['--mount'] : []), '--', ...cmd];
+}
+
+export interface UsernsHolder {
+  /** The holder's pid, for usernsArgv's `join`. */
+  pid: number;
+  release(): void;
+}
+
+/**
+ * Starts a process that keeps a user namespace with the user's mapping alive until release()
+ * (or until this process dies). Commands that join it skip newuidmap and newgidmap, which a pull
+ * of many layers would otherwise run once per layer. Undefined for root, who needs none.
+ */
+export function holdUserns(mapping: IdMapping = currentMapping()): Promise<UsernsHolder | undefined> {
+  if ((process.getuid?.() ?? 0) === 0) return Promise.resolve(undefined);
+  const argv = usernsArgv([helperPath(), 'hold'], { mapping });
+  return new Promise((resolve, reject) => {
+    const child = cp.spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let done = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      if (done || !out.includes('ready\n')) return;
+      done = true;
+      child.unref();
+      for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?: () => void }).unref?.();
+      resolve({ pid: child.pid!, release: () => child.stdin.end() });
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => !done && reject(new TspodError(`starting a user namespace: ${e.message}`)));
+    child.on('exit', (code) => !done && reject(new TspodError(`starting a user namespace: ${helperMessage(err, `helper exited with ${code}`)}`)));
+  });
 }
 
 /** Runs a helper verb as root inside the user namespace and collects its output. */
@@ -168,11 +205,11 @@ export interface Unpacker {
   abort(): void;
 }
 
-/** Starts `tspod-helper unpack DEST` inside the user namespace. */
-export function spawnUnpacker(dest: string, opts: { mapping?: IdMapping } = {}): Unpacker {
+/** Starts `tspod-helper unpack DEST` inside the user namespace (a new one, or a held one). */
+export function spawnUnpacker(dest: string, opts: { mapping?: IdMapping; join?: number } = {}): Unpacker {
   const m = opts.mapping ?? currentMapping();
   const verb = ['unpack', ...(m.single ? ['--ignore-chown-errors'] : []), dest];
-  const argv = usernsArgv([helperPath(), ...verb], { mapping: m });
+  const argv = usernsArgv([helperPath(), ...verb], { mapping: m, join: opts.join });
   const child = cp.spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -270,7 +270,7 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
         { "nonewprivs", &nonewprivs }, { "net", &net },            { "tty", &tty },
         { "stdin", &stdin_open },   { "init", &init },             { "detach", &detach },
         { "log", &c->log },         { "exitfile", &c->exitfile },  { "pidfile", &c->pidfile },
-        { "attach", &c->attach },
+        { "attach", &c->attach },   { "fuseopt", &c->fuseopt },
     };
     struct strv caps = { 0 };
     struct strv mounts = { 0 };
@@ -357,6 +357,16 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
         c->overlay = OVERLAY_FUSE;
     else
         return herror_printf(e, EINVAL, "configuration: overlay must be auto, kernel or fuse, not \"%s\"", overlay);
+    if (c->fuseopt) {
+        if (c->overlay != OVERLAY_FUSE)
+            return herror_printf(e, EINVAL, "configuration: fuseopt needs overlay=fuse");
+        /* Only id mappings: digits, colons, commas and the two option names. */
+        for (const char *p = c->fuseopt; *p; p++)
+            if (!((*p >= '0' && *p <= '9') || *p == ':' || *p == ',' || *p == '=' || (*p >= 'a' && *p <= 'z')))
+                return herror_printf(e, EINVAL, "configuration: fuseopt \"%s\" is not an id mapping", c->fuseopt);
+        if (strncmp(c->fuseopt, "uidmapping=", 11) != 0 && strncmp(c->fuseopt, "gidmapping=", 11) != 0)
+            return herror_printf(e, EINVAL, "configuration: fuseopt \"%s\" is not an id mapping", c->fuseopt);
+    }
 
     if (!net || strcmp(net, "none") == 0)
         c->net = NET_NONE;

@@ -28,7 +28,7 @@ static _Noreturn void fail(int sock, const struct herror *e, int code)
     _exit(code);
 }
 
-static void reset_signals(void)
+void reset_signals(void)
 {
     /* The helper blocks and ignores signals for its own loop; none of that may reach the
      * container's command (a blocked mask and ignored dispositions survive execve). */
@@ -74,7 +74,7 @@ static const char *env_get(char **env, const char *name)
     return NULL;
 }
 
-static char **build_env(const struct run_config *c, const struct exec_user *u)
+char **build_env(const struct run_config *c, const struct exec_user *u)
 {
     char **env = xcalloc(c->env.n + 2, sizeof *env);
     size_t n = 0;
@@ -130,7 +130,7 @@ static void cloexec_from(int first)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static _Noreturn void exec_command(const struct run_config *c, int sock, char **env)
+_Noreturn void exec_command(const struct run_config *c, int sock, char **env)
 {
     struct herror e;
     const char *path = env_get(env, "PATH");
@@ -160,7 +160,7 @@ static _Noreturn void exec_command(const struct run_config *c, int sock, char **
  * input into the caller's terminal with TIOCSTI (CVE-2017-5226, bubblewrap's --new-session),
  * and the terminal's Ctrl-C would reach it directly as well as through the helper. With a
  * terminal, the pty slave becomes its controlling terminal and its stdin, stdout and stderr. */
-static int new_session(int slave, struct herror *e)
+int new_session(int slave, struct herror *e)
 {
     if (setsid() < 0)
         return herror_set(e, errno, "setsid");
@@ -186,7 +186,7 @@ static bool setgroups_allowed(void)
     return strncmp(buf, "deny", 4) != 0;
 }
 
-static int become_user(const struct run_config *c, const struct exec_user *u, struct herror *e)
+int become_user(const struct run_config *c, const struct exec_user *u, struct herror *e)
 {
     if (caps_drop_bounding(c->caps, e) < 0)
         return -1;

@@ -52,3 +52,24 @@ int verb_lock(int argc, char **argv)
     }
     return 0;
 }
+
+/* hold: print "ready" and wait for stdin to close. Run through `userns`, it keeps a user
+ * namespace alive for others to join (`userns --join PID`) while its parent works. */
+int verb_hold(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        die("usage: " HELPER_NAME " hold");
+    static const char msg[] = "ready\n";
+    if (write_all(STDOUT_FILENO, msg, strlen(msg)) < 0)
+        die_errno("telling the parent that the namespace is ready");
+    char buf[512];
+    for (;;) {
+        ssize_t n = read_retry(STDIN_FILENO, buf, sizeof buf);
+        if (n == 0)
+            break;
+        if (n < 0)
+            die_errno("waiting on stdin");
+    }
+    return 0;
+}

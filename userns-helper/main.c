@@ -11,18 +11,21 @@ static const struct verb {
     int (*run)(int argc, char **argv);
 } verbs[] = {
     { "lock", verb_lock },
+    { "hold", verb_hold },
     { "userns", verb_userns },
     { "unpack", verb_unpack },
     { "rmtree", verb_rmtree },
     { "run", verb_run },
+    { "exec", verb_exec },
+    { "copy", verb_copy },
 };
 
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: " HELPER_NAME " lock|userns|unpack|rmtree|run ARGS... (see PROTOCOL.md)");
+        die("usage: " HELPER_NAME " lock|userns|unpack|rmtree|run|exec|copy ARGS... (see PROTOCOL.md)");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
             return verbs[i].run(argc - 1, argv + 1);
-    die("unknown verb \"%s\" (expected lock, userns, unpack, rmtree or run)", argv[1]);
+    die("unknown verb \"%s\" (expected lock, userns, unpack, rmtree, run, exec or copy)", argv[1]);
 }

@@ -451,7 +451,7 @@ static int overlay_fuse(const struct run_config *c, char *why, size_t whylen)
      * container's non-root users in, which a user-namespace fuse mount permits. */
     char *ux = strstr(base, ",userxattr");
     *ux = '\0';
-    cleanup_free char *opts = xasprintf("%s,allow_other", base);
+    cleanup_free char *opts = xasprintf("%s,allow_other%s%s", base, c->fuseopt ? "," : "", c->fuseopt ? c->fuseopt : "");
 
     if (mount(c->merged, c->merged, NULL, MS_BIND, NULL) < 0 || mount(NULL, c->merged, NULL, MS_SHARED, NULL) < 0) {
         snprintf(why, whylen, "making %s a shared mount: %s", c->merged, strerror(errno));

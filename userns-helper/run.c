@@ -74,7 +74,7 @@ char *json_escape(const char *s)
 }
 
 /* fd 4 is the status pipe only if tspod opened it as a pipe or socket. */
-static int status_fd_open(void)
+int status_fd_open(void)
 {
     struct stat st;
     if (fstat(STATUS_FD, &st) < 0 || !(S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
@@ -83,8 +83,7 @@ static int status_fd_open(void)
     return STATUS_FD;
 }
 
-static void status_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void status_line(int fd, const char *fmt, ...)
+void status_line(int fd, const char *fmt, ...)
 {
     if (fd < 0)
         return;
@@ -103,7 +102,7 @@ static void status_line(int fd, const char *fmt, ...)
 
 /* A failure is said once: on the status pipe when tspod gave one (it prints it as its own
  * error), otherwise on stderr. */
-static int report_failure(int status_fd, const char *msg, int code)
+int report_failure(int status_fd, const char *msg, int code)
 {
     if (status_fd >= 0) {
         cleanup_free char *j = json_escape(msg);
@@ -286,7 +285,7 @@ static void relay_input(struct relay *r)
     write_all(r->master, buf, (size_t)n);
 }
 
-static int supervise(const struct run_config *c, const struct container_proc *p, const sigset_t *sigs)
+int supervise(const struct run_config *c, const struct container_proc *p, const sigset_t *sigs)
 {
     cleanup_fd int sfd = signalfd(-1, sigs, SFD_CLOEXEC);
     if (sfd < 0)

@@ -42,6 +42,9 @@ struct run_config {
     struct strv lower; /* topmost first */
     const char *upper, *work, *merged;
     enum overlay_mode overlay;
+    /* Extra fuse-overlayfs options: its uidmapping=/gidmapping= (--userns=keep-id shifts the
+     * layers' owners through them). Only with overlay=fuse. */
+    const char *fuseopt;
     bool readonly;
     struct userns_config ns;
     const char *hostname;
@@ -97,6 +100,16 @@ struct child_stdio {
     int in, out, err; /* -1: keep (foreground); /dev/null is opened for `in` when !stdin_open */
 };
 _Noreturn void container_main(const struct run_config *c, int sock, const struct child_stdio *io);
+/* Its last steps, which `exec` shares: signals back to their defaults and unblocked; the
+ * environment (HOME added from passwd); bounding set, groups, gid, uid, capabilities and
+ * no_new_privs; a session of its own (with the pty slave as controlling terminal and stdio);
+ * the PATH lookup and execve, reported on sock (CHAN_EXEC, or CHAN_ERROR with 126/127). */
+struct exec_user;
+void reset_signals(void);
+char **build_env(const struct run_config *c, const struct exec_user *u);
+int become_user(const struct run_config *c, const struct exec_user *u, struct herror *e);
+int new_session(int slave, struct herror *e);
+_Noreturn void exec_command(const struct run_config *c, int sock, char **env);
 
 /* ---- mounts.c (in C, before pivot_root) */
 /* Mounts the root file system on c->merged: kernel overlayfs or fuse-overlayfs. */
@@ -152,6 +165,16 @@ struct container_proc {
  * until it exec'd. On failure fills e and returns the exit code (125/126/127); C is gone. */
 int container_start(const struct run_config *c, const struct child_stdio *io, struct container_proc *p,
                     struct herror *e);
+
+/* P's loop in the foreground, which `exec` shares: relays the pty (with tty), forwards signals,
+ * and returns C's wait status once it ended and its output is drained. */
+int supervise(const struct run_config *c, const struct container_proc *p, const sigset_t *sigs);
+/* fd 4 when tspod passed a pipe or socket there (made close-on-exec), else -1. */
+int status_fd_open(void);
+/* One JSON line on the status fd (nothing when it is -1). */
+void status_line(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Says a failure once (an error line on the status fd, else stderr) and returns code. */
+int report_failure(int status_fd, const char *msg, int code);
 
 /* The signals P and the monitor handle (SIGCHLD, SIGWINCH and the forwarded ones), and
  * whether sig is one to pass on to the container. */

@@ -50,6 +50,10 @@ struct unpack_config {
     const char *dest;
     bool ignore_chown_errors;
     bool use_openat2;
+    /* Copying into a live tree (`tspod cp`) rather than a layer: mount points below DEST are
+     * crossed, and an existing directory is never replaced by a non-directory nor the reverse. */
+    bool cross_mounts;
+    bool keep_types;
 };
 
 struct op {
@@ -402,6 +406,19 @@ static void clear_entry(int parent, const char *name, const char *path)
         fail(path, "replacing the existing entry: %s", e.msg);
 }
 
+/* With keep_types, what is at name must be a directory exactly when the entry is one (docker
+ * cp's rule: a copy never turns a directory into a file, taking everything below with it). */
+static void refuse_type_change(const struct unpack_ctx *c, int parent, const char *name, const char *path, bool dir)
+{
+    struct stat st;
+    if (!c->cfg->keep_types || fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return;
+    if (S_ISDIR(st.st_mode) && !dir)
+        fail(path, "cannot overwrite directory \"%s\" with non-directory", path);
+    if (!S_ISDIR(st.st_mode) && dir)
+        fail(path, "cannot overwrite non-directory \"%s\" with directory", path);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Metadata */
 
@@ -546,6 +563,7 @@ static void apply_file(struct unpack_ctx *c, int parent, const char *name)
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
     cleanup_fd int fd = openat(parent, name, flags, op->mode & 0777);
     if (fd < 0 && errno == EEXIST) {
+        refuse_type_change(c, parent, name, op->path, false);
         clear_entry(parent, name, op->path);
         fd = openat(parent, name, flags, op->mode & 0777);
     }
@@ -573,6 +591,7 @@ static int ensure_dir(struct unpack_ctx *c, int parent, const char *name)
     /* O_NOFOLLOW: a symlink here must be replaced, not followed to wherever it points. */
     int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+        refuse_type_change(c, parent, name, path, true);
         clear_entry(parent, name, path);
         if (mkdirat(parent, name, 0755) < 0)
             fail_errno(path, "creating directory");
@@ -614,6 +633,7 @@ static void apply_symlink(struct unpack_ctx *c, int parent, const char *name)
     if (symlinkat(op->link, parent, name) < 0) {
         if (errno != EEXIST)
             fail_errno(op->path, "creating symlink");
+        refuse_type_change(c, parent, name, op->path, false);
         clear_entry(parent, name, op->path);
         if (symlinkat(op->link, parent, name) < 0)
             fail_errno(op->path, "creating symlink");
@@ -663,6 +683,7 @@ static void apply_hardlink(struct unpack_ctx *c, int parent, const char *name)
     if (fstatat(parent, name, &existing, AT_SYMLINK_NOFOLLOW) == 0 && existing.st_dev == target.st_dev &&
         existing.st_ino == target.st_ino)
         return; /* already that file: removing it first would delete the target */
+    refuse_type_change(c, parent, name, op->path, false);
     clear_entry(parent, name, op->path);
     if (linkat(tdir, tname, parent, name, 0) < 0)
         fail_errno(op->path, "linking to %s", op->link);
@@ -675,6 +696,7 @@ static void apply_node(struct unpack_ctx *c, int parent, const char *name)
     dev_t dev = op->kind == 'p' ? 0 : makedev(op->devmajor, op->devminor);
     int r = mknodat(parent, name, type | (op->mode & 0777), dev);
     if (r < 0 && errno == EEXIST) {
+        refuse_type_change(c, parent, name, op->path, false);
         clear_entry(parent, name, op->path);
         r = mknodat(parent, name, type | (op->mode & 0777), dev);
     }
@@ -761,11 +783,15 @@ static void parse_unpack(int argc, char **argv, struct unpack_config *cfg)
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--ignore-chown-errors") == 0)
             cfg->ignore_chown_errors = true;
+        else if (strcmp(argv[i], "--cross-mounts") == 0)
+            cfg->cross_mounts = true;
+        else if (strcmp(argv[i], "--no-overwrite-dir-nondir") == 0)
+            cfg->keep_types = true;
         else
             die("unpack: unknown option %s", argv[i]);
     }
     if (i != argc - 1)
-        die("usage: " HELPER_NAME " unpack [--ignore-chown-errors] DEST");
+        die("usage: " HELPER_NAME " unpack [--ignore-chown-errors] [--cross-mounts] [--no-overwrite-dir-nondir] DEST");
     cfg->dest = argv[i];
     /* For tests of the pre-5.6 path: resolve without openat2 as if the kernel lacked it. */
     const char *no2 = getenv("TSPOD_HELPER_NO_OPENAT2");
@@ -785,6 +811,7 @@ int verb_unpack(int argc, char **argv)
     if (c.root_fd < 0)
         fail_errno("", "opening the destination %s", cfg.dest);
     resolver_init(&c.res, c.root_fd, cfg.use_openat2);
+    c.res.cross_mounts = cfg.cross_mounts;
     c.in = (struct reader){ .fd = STDIN_FILENO, .buf = xmalloc(STREAM_BUFFER), .splice_ok = true };
 
     char magic[OPS_MAGIC_LEN];

@@ -1,4 +1,5 @@
 #include "userns.h"
+#include "nsenter.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -311,6 +312,9 @@ void userns_enter(const struct userns_config *cfg)
 struct userns_verb_config {
     struct userns_config ns;
     bool mount;
+    /* --join PID: the user namespace of an existing process (a holder tspod started) instead of
+     * a new one, so that a pull with many layers runs newuidmap/newgidmap once, not per layer. */
+    pid_t join;
     char **cmd;
 };
 
@@ -327,6 +331,14 @@ static void parse_userns(int argc, char **argv, struct userns_verb_config *cfg)
             break;
         if (strcmp(a, "--mount") == 0) {
             cfg->mount = true;
+        } else if (strcmp(a, "--join") == 0) {
+            char *end = NULL;
+            if (i + 1 >= argc)
+                die("--join needs a PID");
+            long pid = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || pid <= 0)
+                die("--join: invalid pid %s", argv[i]);
+            cfg->join = (pid_t)pid;
         } else if (strcmp(a, "--uidmap") == 0 || strcmp(a, "--gidmap") == 0) {
             if (i + 1 >= argc)
                 die("%s needs CONTAINER:HOST:SIZE", a);
@@ -346,7 +358,17 @@ int verb_userns(int argc, char **argv)
     struct userns_verb_config cfg = { 0 };
     parse_userns(argc, argv, &cfg);
 
-    userns_enter(&cfg.ns);
+    if (cfg.join > 0) {
+        struct herror e = { 0 };
+        if (ns_enter(cfg.join, 0, CLONE_NEWUSER, NULL, &e) < 0)
+            die("joining the user namespace of %d: %s", (int)cfg.join, e.msg);
+        if (setresgid(0, 0, 0) < 0)
+            die_errno("setresgid(0) in the joined user namespace");
+        if (setresuid(0, 0, 0) < 0)
+            die_errno("setresuid(0) in the joined user namespace");
+    } else {
+        userns_enter(&cfg.ns);
+    }
 
     if (cfg.mount) {
         if (unshare(CLONE_NEWNS) < 0)

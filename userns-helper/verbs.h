@@ -4,9 +4,12 @@
 #define TSPOD_VERBS_H
 
 int verb_lock(int argc, char **argv);
+int verb_hold(int argc, char **argv);
 int verb_userns(int argc, char **argv);
 int verb_unpack(int argc, char **argv);
 int verb_rmtree(int argc, char **argv);
 int verb_run(int argc, char **argv);
+int verb_exec(int argc, char **argv);
+int verb_copy(int argc, char **argv);
 
 #endif

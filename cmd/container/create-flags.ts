@@ -15,8 +15,9 @@ export const createFlags = {
   mount: () => Option.Array('--mount', [], { description: 'Attach a filesystem mount to the container' }),
   tmpfs: () => Option.Array('--tmpfs', [], { description: 'Mount a temporary filesystem (tmpfs) into a container' }),
   readOnly: () => Option.Boolean('--read-only', false, { description: "Make containers root filesystem read-only" }),
+  readOnlyTmpfs: () => Option.Boolean('--read-only-tmpfs', true, { description: 'When running containers in read-only mode mount a read-write tmpfs on /run, /tmp and /var/tmp' }),
   hostname: () => Option.String('--hostname', { description: 'Set container hostname' }),
-  network: () => Option.String('--network,--net', { description: 'Connect a container to a network (none, host, pasta, slirp4netns)' }),
+  network: () => Option.String('--network,--net', { description: 'Connect a container to a network (none, host, pasta[:OPTIONS,...], slirp4netns[:allow_host_loopback=true])' }),
   publish: () => Option.Array('-p,--publish', [], { description: "Publish a container's port, or a range of ports, to the host" }),
   capAdd: () => Option.Array('--cap-add', [], { description: 'Add capabilities to the container' }),
   capDrop: () => Option.Array('--cap-drop', [], { description: 'Drop capabilities from the container' }),
@@ -46,6 +47,7 @@ export interface CreateFlagValues {
   mount: string[];
   tmpfs: string[];
   readOnly: boolean;
+  readOnlyTmpfs: boolean;
   hostname?: string;
   network?: string;
   publish: string[];
@@ -83,7 +85,7 @@ export async function toCreateOptions(
   ctx: { env: NodeJS.ProcessEnv; argv: string[] },
 ): Promise<CreateOptions> {
   const { TspodError } = await import('../../core/errors');
-  const { platformFromOptions } = await import('../../core/registry');
+  const { platformFromOptions } = await import('../../core/registry/platform');
   let stopTimeout: number | undefined;
   if (f.stopTimeout !== undefined) {
     stopTimeout = Number(f.stopTimeout);
@@ -110,6 +112,7 @@ export async function toCreateOptions(
     tmpfs: f.tmpfs,
     mounts: f.mount,
     readOnly: f.readOnly,
+    readOnlyTmpfs: f.readOnlyTmpfs,
     network: f.network,
     publish: f.publish,
     capAdd: f.capAdd,

@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { TspodError } from '../errors';
 import { readImageConfig } from '../image/config';
 import { findImage } from '../image/lookup';
-import { pullImage, type PullOptions } from '../image/pull';
+import type { PullOptions } from '../image/pull';
 import { availableNetworks } from '../network';
 import { formatReference, parseReference } from '../reference';
 import type { ImageRecord, Store } from '../store/store';
 import { mergeEnv, parseEnvFile, resolveCommand, generateName, validName } from './command';
 import { DEFAULT_CAPS, type MountSpec } from './helper-config';
-import { parseMount, parseNetwork, parsePublish, parseTmpfs, parseVolume, resolveCaps, type VolumeSpec } from './options';
+import { parseMount, parseNetwork, parseNetworkOptions, parsePublish, parseTmpfs, parseVolume, resolveCaps, type VolumeSpec } from './options';
 import { containerDir, loadContainer, nameOwner, reserveName, saveConfig, saveState, type Container, type ContainerConfig } from './record';
 import { volumePath } from './volumes';
 
@@ -31,6 +31,8 @@ export interface CreateOptions {
   tmpfs: string[];
   mounts: string[];
   readOnly: boolean;
+  /** With readOnly: writable tmpfs on /run, /tmp and /var/tmp (podman's default). */
+  readOnlyTmpfs?: boolean;
   network?: string;
   publish: string[];
   capAdd: string[];
@@ -80,6 +82,8 @@ async function resolveImage(store: Store, o: CreateOptions, progress?: PullOptio
   const local = o.pull === 'always' ? undefined : findImage(store.images(), o.image);
   if (local) return { image: local.image, name: local.name ?? o.image };
   if (o.pull === 'never') throw new TspodError(`${o.image}: image not known`);
+  // The registry client (https, tls, zlib) loads only when an image must be pulled.
+  const { pullImage } = await import('../image/pull');
   const { image, reference } = await pullImage(store, o.image, { ...o.registry, progress });
   return { image, name: formatReference(reference) };
 }
@@ -130,6 +134,7 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
   }
 
   const network = parseNetwork(o.network, availableNetworks(o.hostEnv));
+  const networkOptions = parseNetworkOptions(o.network, network);
   const ports = o.publish.flatMap(parsePublish);
   if (ports.length && network !== 'pasta' && network !== 'slirp4netns') {
     throw new TspodError(`cannot publish ports with --network ${network}`);
@@ -188,11 +193,13 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
       stopTimeout: o.stopTimeout ?? 10,
       autoRemove: o.rm,
       readOnly: o.readOnly,
+      ...(o.readOnly && o.readOnlyTmpfs !== false ? { readOnlyTmpfs: true } : {}),
       init: o.init,
       caps: resolveCaps(DEFAULT_CAPS, o.capAdd, o.capDrop),
       capAdd: o.capAdd,
       capDrop: o.capDrop,
       network,
+      ...(networkOptions.length ? { networkOptions } : {}),
       ports,
       mounts,
       userns,
@@ -203,7 +210,9 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
     // Everything is made under a temporary name and renamed into place: a half-made container
     // is never listed.
     const staging = store.newTempDir('ctr');
-    for (const d of ['upper', 'work', 'merged', 'userdata']) fs.mkdirSync(path.join(staging, d), { mode: 0o700 });
+    // The upper directory is the root directory of the container's file system: 0755, or its
+    // non-root users could not reach anything.
+    for (const d of ['upper', 'work', 'merged', 'userdata']) fs.mkdirSync(path.join(staging, d), { mode: d === 'upper' ? 0o755 : 0o700 });
     saveConfig(staging, config);
     saveState(staging, { status: 'created' });
     fs.renameSync(staging, dir);

@@ -18,6 +18,8 @@ export interface RunConfig {
   work: string;
   merged: string;
   overlay?: 'auto' | 'kernel' | 'fuse';
+  /** fuse-overlayfs id mapping options (uidmapping=...,gidmapping=...), with overlay 'fuse'. */
+  fuseopt?: string;
   readonly?: boolean;
   uidmap: IdRange[];
   gidmap: IdRange[];
@@ -61,6 +63,7 @@ export function encodeRunConfig(c: RunConfig): Buffer {
   put('work', c.work);
   put('merged', c.merged);
   put('overlay', c.overlay ?? 'auto');
+  put('fuseopt', c.fuseopt);
   put('readonly', c.readonly);
   for (const r of c.uidmap) put('uidmap', `${r.container}:${r.host}:${r.size}`);
   for (const r of c.gidmap) put('gidmap', `${r.container}:${r.host}:${r.size}`);

@@ -47,6 +47,29 @@ export function keepIdMapping(m: IdMapping, uid: number, gid: number): IdMapping
   return { uids: shift(m.uids, uid), gids: shift(m.gids, gid), single: m.single };
 }
 
+/**
+ * fuse-overlayfs's id mapping for a container whose user namespace is not the one the layers were
+ * unpacked in (--userns=keep-id): for each id the container should see (`container`), the id the
+ * file has on disk as fuse-overlayfs, running inside the container's namespace, sees it (`host`).
+ * Layers were written with `unpacked`; the container runs with `ns`.
+ */
+export function shiftMapping(unpacked: IdRange[], ns: IdRange[]): IdRange[] {
+  const out: IdRange[] = [];
+  for (const u of unpacked) {
+    for (const n of ns) {
+      const lo = Math.max(u.host, n.host);
+      const hi = Math.min(u.host + u.size, n.host + n.size);
+      if (lo < hi) out.push({ container: u.container + (lo - u.host), host: n.container + (lo - n.host), size: hi - lo });
+    }
+  }
+  return out.sort((a, b) => a.container - b.container);
+}
+
+/** fuse-overlayfs reads each triple as ID-ON-DISK:ID-SHOWN:LENGTH. */
+function fuseMappingOption(name: string, ranges: IdRange[]): string {
+  return `${name}=${ranges.map((r) => `${r.host}:${r.container}:${r.size}`).join(':')}`;
+}
+
 export function containerMapping(config: ContainerConfig): IdMapping {
   const m = currentMapping();
   if (config.userns.startsWith('keep-id')) return keepIdMapping(m, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
@@ -71,6 +94,14 @@ export function writeUserdata(dir: string, config: ContainerConfig): MountSpec[]
   return mounts;
 }
 
+/** podman's --read-only-tmpfs: a read-only root still gets somewhere to write, unless a mount is there. */
+function readOnlyTmpfs(config: ContainerConfig): MountSpec[] {
+  if (!config.readOnlyTmpfs) return [];
+  return ['/run', '/tmp', '/var/tmp']
+    .filter((d) => !config.mounts.some((m) => m.destination === d))
+    .map((d) => ({ type: 'tmpfs' as const, source: 'tmpfs', destination: d, options: ['rw', 'nosuid', 'nodev'] }));
+}
+
 export interface SpecOptions {
   detach?: boolean;
   /** Keep stdin open (attached run with -i). */
@@ -81,6 +112,13 @@ export interface SpecOptions {
 
 export function buildRunConfig(store: Store, dir: string, config: ContainerConfig, layers: string[], opts: SpecOptions = {}): RunConfig {
   const mapping = containerMapping(config);
+  const keepId = config.userns.startsWith('keep-id');
+  // The layers were unpacked with the user's standard mapping: with another one, fuse-overlayfs
+  // shifts their owners back so that root's files stay root's.
+  const std = currentMapping();
+  const fuseopt = keepId && !std.single
+    ? `${fuseMappingOption('uidmapping', shiftMapping(std.uids, mapping.uids))},${fuseMappingOption('gidmapping', shiftMapping(std.gids, mapping.gids))}`
+    : undefined;
   const user = config.userns.startsWith('keep-id') && !config.user ? `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}` : config.user;
   const ud = path.join(dir, 'userdata');
   return {
@@ -89,7 +127,8 @@ export function buildRunConfig(store: Store, dir: string, config: ContainerConfi
     upper: path.join(dir, 'upper'),
     work: path.join(dir, 'work'),
     merged: path.join(dir, 'merged'),
-    overlay: (process.env.TSPOD_OVERLAY as RunConfig['overlay']) ?? 'auto',
+    overlay: fuseopt ? 'fuse' : (process.env.TSPOD_OVERLAY as RunConfig['overlay']) ?? 'auto',
+    ...(fuseopt ? { fuseopt } : {}),
     readonly: config.readOnly,
     uidmap: mapping.uids,
     gidmap: mapping.gids,
@@ -100,11 +139,11 @@ export function buildRunConfig(store: Store, dir: string, config: ContainerConfi
     args: config.argv,
     caps: config.caps,
     noNewPrivs: true,
-    mounts: [...writeUserdata(dir, config), ...config.mounts],
+    mounts: [...writeUserdata(dir, config), ...config.mounts, ...readOnlyTmpfs(config)],
     masked: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
     net: config.network,
-    netArgs: networkArgv(config.network, config.ports),
+    netArgs: networkArgv(config.network, config.ports, config.networkOptions ?? []),
     tty: opts.tty ?? config.tty,
     stdin: opts.stdin ?? config.stdin,
     init: config.init,

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TspodError, describe } from '../errors';
-import { removeTrees, spawnUnpacker } from '../helper';
+import { holdUserns, removeTrees, spawnUnpacker } from '../helper';
 import { currentMapping } from '../idmap';
 import { unpackLayer } from '../layer/unpack';
 import { log } from '../log';
@@ -115,29 +115,41 @@ function storeRecord(store: Store, ref: Reference, resolved: ResolvedImage, conf
 
 async function fetchLayers(store: Store, ref: Reference, layers: Descriptor[], diffIds: string[], opts: PullOptions): Promise<void> {
   const progress = opts.progress ?? {};
-  const queue = layers.map((desc, i) => ({ desc, diffId: diffIds[i] }));
   // The same diff_id twice in one image (it happens: empty layers) is fetched once.
   const seen = new Set<string>();
-  const jobs = queue.filter((j) => (seen.has(j.diffId) ? false : (seen.add(j.diffId), true)));
+  const jobs: Array<{ desc: Descriptor; diffId: string }> = [];
+  const repeats: Descriptor[] = [];
+  layers.forEach((desc, i) => {
+    if (seen.has(diffIds[i])) repeats.push(desc);
+    else jobs.push({ desc, diffId: diffIds[i] });
+    seen.add(diffIds[i]);
+  });
+  // One user namespace for all the layers this pull unpacks (newuidmap and newgidmap once).
+  const mapping = currentMapping();
+  const holder = jobs.some((j) => !store.hasLayer(j.diffId)) ? await holdUserns(mapping) : undefined;
   let failed: unknown;
   const worker = async () => {
     for (;;) {
       const job = jobs.shift();
       if (!job || failed) return;
       try {
-        await fetchLayer(store, ref, job.desc, job.diffId, opts);
+        await fetchLayer(store, ref, job.desc, job.diffId, opts, holder?.pid);
       } catch (err) {
         failed ??= err;
       }
     }
   };
-  const n = Math.max(1, Math.min(opts.parallel ?? 3, jobs.length));
-  await Promise.all(Array.from({ length: n }, worker));
+  try {
+    const n = Math.max(1, Math.min(opts.parallel ?? 3, jobs.length));
+    await Promise.all(Array.from({ length: n }, worker));
+  } finally {
+    holder?.release();
+  }
   if (failed) throw failed;
-  for (const j of queue) if (!seen.has(j.diffId)) progress.layerStart?.(j.desc, true);
+  for (const desc of repeats) progress.layerStart?.(desc, true);
 }
 
-async function fetchLayer(store: Store, ref: Reference, desc: Descriptor, diffId: string, opts: PullOptions): Promise<void> {
+async function fetchLayer(store: Store, ref: Reference, desc: Descriptor, diffId: string, opts: PullOptions, join?: number): Promise<void> {
   const progress = opts.progress ?? {};
   if (store.hasLayer(diffId)) {
     progress.layerStart?.(desc, true);
@@ -154,7 +166,7 @@ async function fetchLayer(store: Store, ref: Reference, desc: Descriptor, diffId
     const diff = path.join(staging, 'diff');
     fs.mkdirSync(diff, { mode: 0o755 });
     const mapping = currentMapping();
-    const sink = spawnUnpacker(diff, { mapping });
+    const sink = spawnUnpacker(diff, { mapping, join });
     try {
       const blob = await openBlob(ref, desc, { ...opts, onProgress: (bytes) => progress.layerBytes?.(desc, bytes) });
       const result = await unpackLayer(blob, { expectedDiffId: diffId, sink, layerName: desc.digest });
