@@ -23,9 +23,9 @@ static const struct verb {
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: " HELPER_NAME " lock|userns|unpack|rmtree|run|exec|copy ARGS... (see PROTOCOL.md)");
+        die("usage: " HELPER_NAME " lock|hold|userns|unpack|rmtree|run|exec|copy ARGS... (see PROTOCOL.md)");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         if (strcmp(argv[1], verbs[i].name) == 0)
             return verbs[i].run(argc - 1, argv + 1);
-    die("unknown verb \"%s\" (expected lock, userns, unpack, rmtree, run, exec or copy)", argv[1]);
+    die("unknown verb \"%s\" (expected lock, hold, userns, unpack, rmtree, run, exec or copy)", argv[1]);
 }
