@@ -21,7 +21,9 @@ export class InspectCommand extends TspodCommand {
     const { inspectImage } = await import('../../core/image/inspect');
     const { findImage } = await import('../../core/image/lookup');
     const { renderList, JSON_STYLES } = await import('../../core/format');
+    const { removeEndedAutoRemove } = await import('../../core/container/remove');
     const store = await this.store();
+    await removeEndedAutoRemove(store);
     const containerOnly = this.path[0] === 'container' || this.type === 'container';
     const type = containerOnly ? 'container' : this.type ?? 'all';
     if (!['all', 'container', 'image'].includes(type)) throw new UsageError(`invalid type "${this.type}": use container, image or all`);
@@ -48,9 +50,8 @@ export class InspectCommand extends TspodCommand {
       }
       errors.push(type === 'container' ? `no such container ${input}` : `no such object: "${input}"`);
     }
-    if (results.length > 0 || errors.length === 0) {
-      this.out(renderList(results, { format: this.format, name: 'inspect', jsonStyle: JSON_STYLES.inspect }));
-    }
+    // podman prints what it found even when something was missing (`[]` when nothing was)
+    this.out(renderList(results, { format: this.format, name: 'inspect', jsonStyle: JSON_STYLES.inspect }));
     for (const e of errors) this.err(`Error: ${e}\n`);
     return errors.length ? 125 : 0;
   }

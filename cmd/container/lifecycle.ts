@@ -15,7 +15,9 @@ async function eachContainer(
 ): Promise<number> {
   const { listContainers, findContainer } = await import('../../core/container/record');
   const { describe, TspodError } = await import('../../core/errors');
+  const { removeEndedAutoRemove } = await import('../../core/container/remove');
   const store = await cmd.store();
+  await removeEndedAutoRemove(store);
   const all = listContainers(store);
   let targets: string[] = inputs;
   if (opts.all) targets = all.filter(opts.filter ?? (() => true)).map((c) => c.config.id);
@@ -37,6 +39,8 @@ async function eachContainer(
       code = err instanceof TspodError ? err.exitCode : 125;
     }
   }
+  // A --rm container that stop, kill or wait saw end goes now, as podman's does.
+  await removeEndedAutoRemove(store);
   return code;
 }
 
@@ -89,8 +93,11 @@ export class StartCommand extends TspodCommand {
     if (this.attach && this.containers.length > 1) throw new UsageError('you cannot start and attach multiple containers at once');
     if (this.attach) {
       const { requireContainer } = await import('../../core/container/record');
+      const { removeEndedAutoRemove } = await import('../../core/container/remove');
       const store = await this.store();
-      return startContainer(store, requireContainer(store, this.containers[0]), { attach: true });
+      const code = await startContainer(store, requireContainer(store, this.containers[0]), { attach: true });
+      await removeEndedAutoRemove(store);
+      return code;
     }
     return eachContainer(this, this.containers, { all: this.all, latest: this.latest }, async (store, c, input) => {
       await startContainer(store, c);

@@ -21,7 +21,9 @@ export class LogsCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { containerLogs, parseTimeArg } = await import('../../core/container/logs');
     const { requireContainer, listContainers } = await import('../../core/container/record');
+    const { removeEndedAutoRemove } = await import('../../core/container/remove');
     const store = await this.store();
+    await removeEndedAutoRemove(store);
     let inputs = this.containers;
     if (this.latest) {
       const newest = listContainers(store).sort((a, b) => b.config.created.localeCompare(a.config.created))[0];

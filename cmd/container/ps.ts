@@ -24,7 +24,9 @@ export class PsCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { psContainers, psRows, psJson } = await import('../../core/container/list');
     const { renderList, psTableFormat, PS_HEADERS, JSON_STYLES } = await import('../../core/format');
+    const { removeEndedAutoRemove } = await import('../../core/container/remove');
     const store = await this.store();
+    await removeEndedAutoRemove(store);
     const last = this.last === undefined ? undefined : Number(this.last);
     const list = psContainers(store, {
       all: this.all || last !== undefined || this.latest,

@@ -26,6 +26,7 @@ export class RunCommand extends TspodCommand {
   mount = createFlags.mount();
   tmpfs = createFlags.tmpfs();
   readOnly = createFlags.readOnly();
+  readOnlyTmpfs = createFlags.readOnlyTmpfs();
   hostname = createFlags.hostname();
   network = createFlags.network();
   publish = createFlags.publish();
@@ -82,6 +83,7 @@ export class CreateCommand extends TspodCommand {
   mount = createFlags.mount();
   tmpfs = createFlags.tmpfs();
   readOnly = createFlags.readOnly();
+  readOnlyTmpfs = createFlags.readOnlyTmpfs();
   hostname = createFlags.hostname();
   network = createFlags.network();
   publish = createFlags.publish();

@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { Timestamp, GO_ZERO_TIME } from '../format';
 import type { Store } from '../store/store';
 import { signalNumber } from './create';
-import { ALL_CAPS } from './options';
 import { containerMapping } from './spec';
 import type { Container } from './record';
 
@@ -18,6 +17,9 @@ function portMap(c: Container): Record<string, Array<{ HostIp: string; HostPort:
   }
   return out;
 }
+
+/** The OCI runtime-tools default bounding set (sorted), against which podman reports CapAdd and CapDrop. */
+const OCI_DEFAULT_CAPS = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'NET_RAW', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
 
 const ZERO = new Timestamp(GO_ZERO_TIME);
 const time = (iso?: string) => (iso ? new Timestamp(iso) : ZERO);
@@ -159,8 +161,9 @@ export function inspectContainer(store: Store, c: Container) {
       AutoRemove: cfg.autoRemove,
       VolumeDriver: '',
       VolumesFrom: null,
-      CapAdd: cfg.capAdd.map((x) => `CAP_${x.toUpperCase().replace(/^CAP_/, '')}`),
-      CapDrop: ALL_CAPS.filter((x) => !cfg.caps.includes(x) && ['AUDIT_WRITE', 'MKNOD', 'NET_RAW'].includes(x)).map((x) => `CAP_${x}`),
+      // podman compares with the OCI runtime's default bounding set, not with its own defaults
+      CapAdd: cfg.caps.filter((x) => !OCI_DEFAULT_CAPS.includes(x)).map((x) => `CAP_${x}`),
+      CapDrop: OCI_DEFAULT_CAPS.filter((x) => !cfg.caps.includes(x)).map((x) => `CAP_${x}`),
       Dns: [],
       DnsOptions: [],
       DnsSearch: [],

@@ -152,7 +152,8 @@ export function psJson(list: Container[]) {
         ? c.config.ports.map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: p.range, protocol: p.protocol }))
         : null,
       Size: null,
-      StartedAt: unix(s.startedAt),
+      // podman: Go's zero time for a container that never started, as ExitedAt above
+      StartedAt: s.startedAt ? unix(s.startedAt) : -62135596800,
       State: statusWord(c),
       Status: psStatus({ state: statusWord(c), startedAt: unix(s.startedAt), exitedAt: unix(s.finishedAt), exitCode: s.exitCode }),
       Created: Math.floor(created / 1000),

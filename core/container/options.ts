@@ -189,6 +189,25 @@ export function formatPorts(ports: PortMapping[]): string {
 
 export type NetworkMode = 'none' | 'host' | 'pasta' | 'slirp4netns';
 
+/**
+ * The options after the mode, as podman takes them: `pasta:-T,8080` (pasta's own arguments,
+ * comma separated: `-T 8080` lets the container reach the host's loopback port 8080 at
+ * 127.0.0.1), `slirp4netns:allow_host_loopback=true` (the host's loopback at 10.0.2.2).
+ */
+export function parseNetworkOptions(value: string | undefined, mode: NetworkMode): string[] {
+  const colon = (value ?? '').indexOf(':');
+  if (colon < 0) return [];
+  const opts = value!.slice(colon + 1).split(',').filter(Boolean);
+  if (mode === 'slirp4netns') {
+    for (const o of opts) {
+      if (!/^allow_host_loopback=(true|false)$/.test(o)) throw new TspodError(`invalid slirp4netns option "${o}": only allow_host_loopback=true|false is supported`);
+    }
+  } else if (mode !== 'pasta' && opts.length) {
+    throw new TspodError(`network "${value}": options are supported for pasta and slirp4netns only`);
+  }
+  return opts;
+}
+
 /** --network: none, host, pasta, slirp4netns; bridge / default / private mean the rootless default. */
 export function parseNetwork(value: string | undefined, available: { pasta: boolean; slirp4netns: boolean }): NetworkMode {
   const v = (value ?? 'default').split(':')[0];

@@ -45,11 +45,15 @@ export interface ContainerConfig {
   stopTimeout: number;
   autoRemove: boolean;
   readOnly: boolean;
+  /** With readOnly: writable tmpfs on /run, /tmp and /var/tmp at start (--read-only-tmpfs, the default). */
+  readOnlyTmpfs?: boolean;
   init: boolean;
   caps: string[];
   capAdd: string[];
   capDrop: string[];
   network: 'none' | 'host' | 'pasta' | 'slirp4netns';
+  /** What followed the mode in --network (`pasta:-T,8080`): the network program's options. */
+  networkOptions?: string[];
   ports: PortMapping[];
   mounts: MountSpec[];
   userns: string;
@@ -97,21 +101,27 @@ export function userdataDir(store: Store, id: string): string {
   return path.join(containerDir(store, id), 'userdata');
 }
 
-/** The start time of a process as the kernel counts it, or undefined when there is none. */
-export function processStart(pid: number): string | undefined {
+/** /proc/PID/stat after the command name (which may hold spaces and parentheses). */
+function procStat(pid: number): string[] | undefined {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // comm may hold spaces and parentheses: fields start after the last ')'
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
+/** The start time of a process as the kernel counts it, or undefined when there is none. */
+export function processStart(pid: number): string | undefined {
+  return procStat(pid)?.[19];
+}
+
 function monitorAlive(state: ContainerState): boolean {
   if (!state.monitorPid || !pidAlive(state.monitorPid)) return false;
-  return state.monitorStart === undefined || processStart(state.monitorPid) === state.monitorStart;
+  const stat = procStat(state.monitorPid);
+  // A killed monitor stays a zombie until its parent (init, as it is a daemon) reaps it: gone.
+  if (stat && (stat[0] === 'Z' || stat[0] === 'X')) return false;
+  return state.monitorStart === undefined || stat?.[19] === state.monitorStart;
 }
 
 /** Reads the monitor's exit record, if the container has ended. */

@@ -9,6 +9,7 @@ import { removeTrees } from '../helper';
 import type { Store } from '../store/store';
 import { killContainer, waitForExit } from './signal';
 import { listContainers, releaseName, type Container } from './record';
+import { attachSocketPath } from './start';
 
 /**
  * Deletes a tree this user owns entirely, as fast as Node can; false when some file belongs to
@@ -59,6 +60,8 @@ export async function removeContainer(store: Store, c: Container, opts: RemoveOp
     moved = false;
   }
   releaseName(store, c.config.name, c.config.id);
+  // A monitor that was killed could not remove its attach socket.
+  fs.rmSync(attachSocketPath(c), { force: true });
   const paths = moved ? [aside] : [];
   if (opts.volumes) {
     for (const m of c.config.mounts) {
@@ -67,6 +70,19 @@ export async function removeContainer(store: Store, c: Container, opts: RemoveOp
     }
   }
   await deleteTrees(paths);
+}
+
+/**
+ * Removes the --rm containers whose process has ended. A detached one has no tspod waiting for
+ * it (its monitor cannot remove the container it lives in), so the next tspod that looks at the
+ * containers does it, before the user sees them: `ps -a` never lists an ended --rm container.
+ */
+export async function removeEndedAutoRemove(store: Store): Promise<void> {
+  for (const c of listContainers(store)) {
+    if (!c.config.autoRemove || (c.state.status !== 'exited' && c.state.status !== 'stopped')) continue;
+    // Another tspod (the foreground `run --rm` itself) may be removing it at the same moment.
+    await removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
+  }
 }
 
 /** Removes every container that is not running; returns their IDs. */

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { TspodError } from '../errors';
 import { helperPath } from '../helper';
 import { log } from '../log';
-import { mkdirp } from '../fsutil';
+import { mkdirp, writeFileAtomic } from '../fsutil';
 import { runtimeDir } from '../paths';
 import type { Store } from '../store/store';
 import { encodeRunConfig } from './helper-config';
@@ -150,6 +150,8 @@ export async function startDetached(store: Store, c: Container): Promise<Contain
     throw new TspodError(message.replace(/^tspod-helper: /, ''), { exitCode: failure?.exitCode ?? 125 });
   }
   const monitor = readMonitorPid(c.dir);
+  // The monitor alone, one pid in a file, for a service manager's PIDFile= (`generate systemd`).
+  if (monitor) writeFileAtomic(path.join(c.dir, 'userdata', 'conmon.pid'), `${monitor}\n`, 0o644, false);
   const state: ContainerState = {
     status: 'running',
     pid,

@@ -39,15 +39,25 @@ function pastaPort(p: PortMapping): string[] {
  * joins the container's user and network namespaces, configures the interface from the host's
  * addresses and routes, forwards published ports, and daemonizes once ready.
  */
-export function networkArgv(mode: NetworkMode, ports: PortMapping[], env: NodeJS.ProcessEnv = process.env): string[] {
+export function networkArgv(mode: NetworkMode, ports: PortMapping[], options: string[] = [], env: NodeJS.ProcessEnv = process.env): string[] {
   if (mode === 'pasta') {
     const pasta = findProgram('pasta', env) ?? 'pasta';
-    const portArgs = ports.length ? ports.flatMap(pastaPort) : ['-t', 'none'];
-    return [pasta, '--config-net', '--quiet', '--no-map-gw', ...portArgs, '-u', 'none', '-T', 'none', '-U', 'none', '{pid}'];
+    // The user's own pasta options (--network pasta:-T,8080) replace the defaults they cover,
+    // as podman does; --map-gw is podman's word for dropping --no-map-gw, not pasta's.
+    const given = (...flags: string[]) => options.some((o) => flags.includes(o));
+    const args = [pasta, '--config-net', '--quiet'];
+    if (!given('--map-gw')) args.push('--no-map-gw');
+    if (ports.length) args.push(...ports.flatMap(pastaPort));
+    else if (!given('-t', '--tcp-ports')) args.push('-t', 'none');
+    if (!given('-u', '--udp-ports')) args.push('-u', 'none');
+    if (!given('-T', '--tcp-ns')) args.push('-T', 'none');
+    if (!given('-U', '--udp-ns')) args.push('-U', 'none');
+    return [...args, ...options.filter((o) => o !== '--map-gw'), '{pid}'];
   }
   if (mode === 'slirp4netns') {
     const slirp = findProgram('slirp4netns', env) ?? 'slirp4netns';
-    return [slirp, '--configure', '--mtu=65520', '--disable-host-loopback', '--ready-fd=3', '--exit-fd=4', '{pid}', 'tap0'];
+    const loopback = options.includes('allow_host_loopback=true');
+    return [slirp, '--configure', '--mtu=65520', ...(loopback ? [] : ['--disable-host-loopback']), '--ready-fd=3', '--exit-fd=4', '{pid}', 'tap0'];
   }
   return [];
 }

@@ -59,7 +59,7 @@ const registry = suite('testbed: registry serves the fixtures as recorded');
 
 registry('fixtures.json names every image of the contract', () => {
   const names = Object.keys(fixtures().images).sort();
-  const want = ['busybox', 'layered', 'multiarch', 'zstd', ...HOSTILE_NAMES.map((h) => `hostile/${h}`)].sort();
+  const want = ['busybox', 'layered', 'multiarch', 'probe', 'zstd', ...HOSTILE_NAMES.map((h) => `hostile/${h}`)].sort();
   assert.equal(names, want);
 });
 

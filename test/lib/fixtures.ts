@@ -93,6 +93,8 @@ export interface ImageFact extends ManifestFact, Named {
   /** layered: paths that whiteouts and the opaque directory removed. */
   absent?: string[];
   author?: string;
+  /** probe: sha256 (hex) of /probe, built from test/setup/probe/probe.c. */
+  probeSha256?: string;
   /** hostile images: what the case is about. */
   description?: string;
   /** hostile/bad-digest: what the registry serves instead of the layer's real bytes. */
@@ -133,7 +135,7 @@ export const HOSTILE_NAMES: HostileName[] = [
   'bad-diffid',
 ];
 
-export type Images = { busybox: ImageFact; layered: ImageFact; zstd: ImageFact; multiarch: IndexFact } & {
+export type Images = { busybox: ImageFact; layered: ImageFact; zstd: ImageFact; multiarch: IndexFact; probe: ImageFact } & {
   [K in `hostile/${HostileName}`]: ImageFact;
 };
 
