@@ -28,7 +28,7 @@ cat > build/sea-config.json <<JSON
   "output": "build/sea-prep.blob",
   "disableExperimentalSEAWarning": true,
   "useCodeCache": true,
-  "execArgv": ["--max-semi-space-size=1"],
+  "execArgv": ["--max-semi-space-size=1", "--"],
   "assets": { "tspod-helper": "build/tspod-helper" }
 }
 JSON
