@@ -73,6 +73,26 @@ int pty_raw_terminal(int fd)
     return tcsetattr(fd, TCSADRAIN, &t);
 }
 
+/* -t without -i: the container's pty already turns "\n" into "\r\n"; our own terminal must not do
+ * it again ("\r\r\n"). Only output processing is switched off: the terminal keeps its line
+ * discipline for input, so Ctrl-C still signals us (and we pass it on). */
+int pty_raw_output(int fd)
+{
+    struct termios t;
+    if (tcgetattr(fd, &t) < 0)
+        return -1;
+    static bool registered;
+    if (!registered) {
+        atexit(pty_restore_terminal);
+        registered = true;
+    }
+    raw_state.fd = fd;
+    raw_state.mode = t;
+    raw_state.saved = true;
+    t.c_oflag &= ~(tcflag_t)OPOST;
+    return tcsetattr(fd, TCSADRAIN, &t);
+}
+
 bool pty_size_of_own_terminal(uint16_t *rows, uint16_t *cols)
 {
     struct winsize ws;

@@ -362,6 +362,8 @@ static int run_foreground(const struct run_config *c, int status_fd)
 
     if (c->tty && c->stdin_open && isatty(STDIN_FILENO))
         pty_raw_terminal(STDIN_FILENO);
+    else if (c->tty && isatty(STDOUT_FILENO))
+        pty_raw_output(STDOUT_FILENO);
     int status = supervise(c, &p, &sigs);
     pty_restore_terminal();
     net_stop();

@@ -142,6 +142,8 @@ int pty_open(int ptsfd, int *master, int *slave, struct herror *e);
 /* Puts fd (a terminal) in raw mode; the old mode is restored by pty_restore_terminal, which
  * is also registered with atexit. */
 int pty_raw_terminal(int fd);
+/* Output processing off on our own terminal (-t without -i). */
+int pty_raw_output(int fd);
 void pty_restore_terminal(void);
 /* Terminal size of fd 0 or fd 1 of this process, if either is a terminal. */
 bool pty_size_of_own_terminal(uint16_t *rows, uint16_t *cols);
