@@ -316,6 +316,8 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
             strv_push(&c->ropaths, val);
         else if (strcmp(key, "netarg") == 0)
             strv_push(&c->netargs, val);
+        else if (strcmp(key, "exitcmd") == 0)
+            strv_push(&c->exitcmd, val);
         else
             return herror_printf(e, EINVAL, "configuration: unknown key \"%s\"", key);
     }
@@ -326,6 +328,7 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
     strv_finish(&c->masked);
     strv_finish(&c->ropaths);
     strv_finish(&c->netargs);
+    strv_finish(&c->exitcmd);
 
     if (c->lower.n == 0)
         return herror_printf(e, EINVAL, "configuration: no lower (layer) directory");
@@ -399,8 +402,8 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
         if (need_absolute("log", c->log, e) < 0 || need_absolute("exitfile", c->exitfile, e) < 0 ||
             need_absolute("pidfile", c->pidfile, e) < 0 || (c->attach && need_absolute("attach", c->attach, e) < 0))
             return -1;
-    } else if (c->log || c->exitfile || c->pidfile || c->attach) {
-        return herror_printf(e, EINVAL, "configuration: log, exitfile, pidfile and attach are for detach=1 only");
+    } else if (c->log || c->exitfile || c->pidfile || c->attach || c->exitcmd.n) {
+        return herror_printf(e, EINVAL, "configuration: log, exitfile, pidfile, attach and exitcmd are for detach=1 only");
     }
 
     if (parse_caps(&caps, &c->caps, e) < 0)

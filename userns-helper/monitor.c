@@ -491,6 +491,24 @@ static void say_exit(struct monitor *m)
         client_drop(m, m->nclients - 1);
 }
 
+/* exitcmd: what tspod asked to run once the container has ended and its exit record is written
+ * (removing a `run -d --rm` container), as conmon's --exit-command. It runs in the monitor's own
+ * session with stdio on /dev/null; the monitor waits for it, so nothing is left unreaped. */
+static void run_exit_command(const struct run_config *c)
+{
+    if (c->exitcmd.n == 0)
+        return;
+    pid_t pid = fork();
+    if (pid < 0)
+        return;
+    if (pid == 0) {
+        execvp(c->exitcmd.v[0], c->exitcmd.v);
+        _exit(127);
+    }
+    int status;
+    waitpid_retry(pid, &status, 0);
+}
+
 static _Noreturn void report(int fd, int code, pid_t pid, const char *text)
 {
     struct monitor_report r = { .code = code, .pid = pid };
@@ -591,5 +609,6 @@ _Noreturn void monitor_main(const struct run_config *c, int report_fd)
     }
     say_exit(&m);
     net_stop();
+    run_exit_command(c);
     _exit(0);
 }

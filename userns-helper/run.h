@@ -58,6 +58,8 @@ struct run_config {
     struct strv masked, ropaths;
     enum net_mode net;
     struct strv netargs;
+    /* detached: argv the monitor runs after writing the exit file (tspod's cleanup of --rm) */
+    struct strv exitcmd;
     bool tty, stdin_open, init, detach;
     const char *log, *exitfile, *pidfile, *attach;
     bool debug; /* TSPOD_HELPER_DEBUG=1 */

@@ -43,6 +43,8 @@ export interface RunConfig {
   log?: string;
   exitFile?: string;
   pidFile?: string;
+  /** Detached: argv the monitor runs after the container ended (tspod's own cleanup for --rm). */
+  exitCmd?: string[];
   /** Detached: path of the monitor's attach socket (PROTOCOL.md, "The attach socket"). */
   attach?: string;
 }
@@ -87,6 +89,7 @@ export function encodeRunConfig(c: RunConfig): Buffer {
   put('log', c.log);
   put('exitfile', c.exitFile);
   put('pidfile', c.pidFile);
+  for (const a of c.exitCmd ?? []) put('exitcmd', a);
   put('attach', c.attach);
   return Buffer.from(parts.map((p) => p + '\0').join(''), 'utf8');
 }

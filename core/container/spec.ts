@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../fsutil';
+import { selfCommand } from '../self';
 import { currentMapping, type IdMapping, type IdRange } from '../idmap';
 import { hostsFile, networkArgv, resolvConf } from '../network';
 import type { Store } from '../store/store';
@@ -154,6 +155,8 @@ export function buildRunConfig(store: Store, dir: string, config: ContainerConfi
           exitFile: path.join(ud, 'exit'),
           pidFile: path.join(ud, 'pid'),
           ...(opts.attachSocket ? { attach: opts.attachSocket } : {}),
+          // run -d --rm: the monitor has tspod remove the container as soon as it ends.
+          ...(config.autoRemove ? { exitCmd: [...selfCommand(), '--root', store.root, 'rm', '--ignore', '--volumes', config.id] } : {}),
         }
       : {}),
   } as RunConfig;
