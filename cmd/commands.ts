@@ -16,8 +16,16 @@ import { StopCommand, StartCommand, RestartCommand, KillCommand, WaitCommand } f
 import { LogsCommand } from './container/logs';
 import { InspectCommand } from './container/inspect';
 import { RmCommand, ContainerPruneCommand } from './container/rm';
+import { ExecCommand } from './container/exec';
+import { AttachCommand } from './container/attach';
+import { TopCommand } from './container/top';
+import { CpCommand } from './container/cp';
 import { VersionCommand } from './system/version';
 import { InfoCommand } from './system/info';
+import { GenerateSystemdCommand } from './generate/systemd';
+import { GenerateKubeCommand } from './generate/kube';
+import { CompletionCommand } from './system/completion';
+import { CompleteCommand } from './system/complete';
 
 export function commandClasses(): Array<CommandClass<TspodContext>> {
   return [
@@ -43,7 +51,15 @@ export function commandClasses(): Array<CommandClass<TspodContext>> {
     InspectCommand,
     RmCommand,
     ContainerPruneCommand,
+    ExecCommand,
+    AttachCommand,
+    TopCommand,
+    CpCommand,
     VersionCommand,
     InfoCommand,
+    GenerateSystemdCommand,
+    GenerateKubeCommand,
+    CompletionCommand,
+    CompleteCommand,
   ];
 }

@@ -13,7 +13,7 @@ interface Definition {
   options: Array<{ definition: string; description?: string; required?: boolean }>;
 }
 
-type AnyCommandClass = { paths?: string[][]; usage?: { description?: string; details?: string; category?: string }; synopsis?: string };
+export type AnyCommandClass = { paths?: string[][]; usage?: { description?: string; details?: string; category?: string }; synopsis?: string };
 
 function classesOf(cli: Cli<TspodContext>): AnyCommandClass[] {
   // Cli keeps its registrations in a Map keyed by class.
@@ -27,17 +27,27 @@ export function commandClassAt(cli: Cli<TspodContext>, words: string[]): Command
   return hit as CommandClass<TspodContext> | undefined;
 }
 
-/** The verbs for `tspod --help`: first-level words, each with the description of its command. */
-export function renderTopHelp(cli: Cli<TspodContext>): string {
-  const verbs = new Map<string, string>();
-  for (const c of classesOf(cli)) {
+/**
+ * The first-level words (verbs, and nouns such as `image`) with their descriptions, sorted: what
+ * `Available Commands:` lists and what completion offers after `tspod`. Commands without a
+ * usage (`__complete`) are hidden.
+ */
+export function availableCommands(classes: AnyCommandClass[]): Map<string, string> {
+  const verbs = new Map<string, string>([['help', 'Help about any command']]);
+  for (const c of classes) {
     if (!c.usage || c.usage.category === 'hidden') continue;
     for (const p of c.paths ?? []) {
       if (p.length === 1 && !verbs.has(p[0])) verbs.set(p[0], c.usage.description ?? '');
       if (p.length === 2 && !verbs.has(p[0])) verbs.set(p[0], nounDescription(p[0]));
     }
   }
-  const names = [...verbs.keys()].sort();
+  return new Map([...verbs.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The verbs for `tspod --help`: first-level words, each with the description of its command. */
+export function renderTopHelp(cli: Cli<TspodContext>): string {
+  const verbs = availableCommands(classesOf(cli));
+  const names = [...verbs.keys()];
   const width = Math.max(11, ...names.map((n) => n.length));
   let s = 'Manage pods, containers and images\n\nUsage:\n  tspod [options] [command]\n\nAvailable Commands:\n';
   for (const n of names) s += `  ${n.padEnd(width)} ${verbs.get(n)}\n`;

@@ -27,7 +27,7 @@ SUITE_TIMEOUT=${TSPOD_TEST_SUITE_TIMEOUT:-900}
 # docker-registry..python3: the bed; zstd, curl: fixtures and tests; make, gcc, libc6-dev: the
 # static helper in packaging/build.sh; util-linux: setpriv and runuser for the test users.
 PACKAGES="docker-registry skopeo umoci busybox-static uidmap fuse-overlayfs passt slirp4netns openssl
-python3 zstd curl make gcc libc6-dev util-linux"
+python3 zstd curl make gcc libc6-dev util-linux systemd zsh fish"
 
 units=1
 e2e=1
