@@ -607,8 +607,11 @@ _Noreturn void monitor_main(const struct run_config *c, int report_fd)
         close(m.listen_fd);
         unlink(c->attach);
     }
-    say_exit(&m);
+    /* The network program first: a port it published is free before anyone learns of the end. */
     net_stop();
+    say_exit(&m);
     run_exit_command(c);
-    _exit(0);
+    /* The container's own status, so that a service manager watching the monitor (systemd's
+     * PIDFile=, Restart=on-failure) sees how the container ended. */
+    _exit(WIFSIGNALED(m.status) ? 128 + WTERMSIG(m.status) : WEXITSTATUS(m.status));
 }

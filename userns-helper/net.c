@@ -276,12 +276,21 @@ static size_t list_children(pid_t *out, size_t max)
 void net_stop(void)
 {
     /* pasta and slirp4netns keep nothing outside the network namespace that just went away, so
-     * SIGKILL loses nothing; their exit (closing the tap device waits for RCU grace periods)
-     * takes tens of milliseconds that no one needs to wait for: whoever inherits them reaps them. */
+     * SIGKILL loses nothing. Their exit (closing the tap device waits for RCU grace periods) is
+     * awaited, up to a second: until then a published port is still bound, and the next
+     * container that publishes it (`run --replace`, a systemd restart) would find it taken. */
     pid_t kids[64];
     size_t n = list_children(kids, 64);
     for (size_t i = 0; i < n; i++)
         kill(kids[i], SIGKILL);
+    for (size_t i = 0; i < n; i++)
+        for (int t = 0; t < 1000; t++) {
+            pid_t r = waitpid(kids[i], NULL, WNOHANG);
+            if (r == kids[i] || (r < 0 && errno != EINTR))
+                break;
+            struct timespec ms = { 0, 1000000 };
+            nanosleep(&ms, NULL);
+        }
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ;
 }

@@ -10,7 +10,7 @@ import type { Store } from '../../core/store/store';
 async function eachContainer(
   cmd: TspodCommand,
   inputs: string[],
-  opts: { all?: boolean; latest?: boolean; filter?: (c: Container) => boolean },
+  opts: { all?: boolean; latest?: boolean; ignore?: boolean; filter?: (c: Container) => boolean },
   fn: (store: Store, c: Container, input: string) => Promise<string | undefined>,
 ): Promise<number> {
   const { listContainers, findContainer } = await import('../../core/container/record');
@@ -31,6 +31,7 @@ async function eachContainer(
   for (const input of targets) {
     try {
       const c = findContainer(all, input);
+      if (!c && opts.ignore) continue;
       if (!c) throw new TspodError(`no container with name or ID "${input}" found: no such container`);
       const line = await fn(store, c, input);
       if (line !== undefined) cmd.out(`${line}\n`);
@@ -68,7 +69,7 @@ export class StopCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { stopContainer } = await import('../../core/container/lifecycle');
     const t = seconds(this.time, '--time');
-    return eachContainer(this, this.containers, { all: this.all, latest: this.latest, filter: (c) => c.state.status === 'running' }, async (store, c, input) => {
+    return eachContainer(this, this.containers, { all: this.all, latest: this.latest, ignore: this.ignore, filter: (c) => c.state.status === 'running' }, async (store, c, input) => {
       await stopContainer(store, c, t);
       return input;
     });
