@@ -40,7 +40,11 @@ export function cgroupInfo(root = '/sys/fs/cgroup'): CgroupInfo {
   return { version: 'v2', ownPath: own, delegated: writable ? controllers : [] };
 }
 
-/** The warning for limits asked for but not possible here, or undefined when they can be applied. */
+/**
+ * The warning for limits asked for: why they cannot be applied here. Where the controllers are
+ * delegated, tspod still does not apply them (that needs a cgroup of the container's own, made
+ * beside tspod's, which this version does not create) and says so rather than pretend.
+ */
 export function limitsWarning(wanted: string[], info: CgroupInfo = cgroupInfo()): string | undefined {
   if (wanted.length === 0) return undefined;
   if (info.version === 'v1') {
@@ -50,5 +54,5 @@ export function limitsWarning(wanted: string[], info: CgroupInfo = cgroupInfo())
   if (missing.length) {
     return `resource limits (${missing.join(', ')}) are ignored: the ${missing.join(', ')} controller${missing.length > 1 ? 's are' : ' is'} not delegated to ${info.ownPath ?? 'your cgroup'} (systemd's Delegate= for user@.service)`;
   }
-  return undefined;
+  return `resource limits (${wanted.join(', ')}) are ignored: this version of tspod does not apply them yet, although the controllers are delegated`;
 }

@@ -34,6 +34,9 @@ export const createFlags = {
   replace: () => Option.Boolean('--replace', false, { description: 'If a container with the same name exists, replace it' }),
   platform: () => Option.String('--platform', { description: 'Specify the platform for selecting the image' }),
   quiet: () => Option.Boolean('-q,--quiet', false, { description: 'Suppress output information when pulling images' }),
+  memory: () => Option.String('-m,--memory', { description: 'Memory limit (format: <number>[<unit>], where unit = b, k, m or g)' }),
+  cpus: () => Option.String('--cpus', { description: 'Number of CPUs. The default is 0.000 which means no limit' }),
+  pidsLimit: () => Option.String('--pids-limit', { description: 'Tune container pids limit (set -1 for unlimited)' }),
 };
 
 export interface CreateFlagValues {
@@ -48,6 +51,9 @@ export interface CreateFlagValues {
   tmpfs: string[];
   readOnly: boolean;
   readOnlyTmpfs: boolean;
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: string;
   hostname?: string;
   network?: string;
   publish: string[];
@@ -128,6 +134,7 @@ export async function toCreateOptions(
     restart: f.restart,
     pull,
     replace: f.replace,
+    limits: [...(f.memory ? ['memory'] : []), ...(f.cpus ? ['cpu'] : []), ...(f.pidsLimit ? ['pids'] : [])],
     createCommand: ctx.argv,
     cwd: process.cwd(),
     hostEnv: ctx.env,

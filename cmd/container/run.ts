@@ -45,6 +45,9 @@ export class RunCommand extends TspodCommand {
   replace = createFlags.replace();
   platform = createFlags.platform();
   quiet = createFlags.quiet();
+  memory = createFlags.memory();
+  cpus = createFlags.cpus();
+  pidsLimit = createFlags.pidsLimit();
   tlsVerify = pullFlags.tlsVerify();
   authfile = pullFlags.authfile();
   certDir = pullFlags.certDir();
@@ -102,6 +105,9 @@ export class CreateCommand extends TspodCommand {
   replace = createFlags.replace();
   platform = createFlags.platform();
   quiet = createFlags.quiet();
+  memory = createFlags.memory();
+  cpus = createFlags.cpus();
+  pidsLimit = createFlags.pidsLimit();
   tlsVerify = pullFlags.tlsVerify();
   authfile = pullFlags.authfile();
   certDir = pullFlags.certDir();

@@ -5,6 +5,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TspodError } from '../errors';
+import { limitsWarning } from '../cgroups';
+import { log } from '../log';
 import { readImageConfig } from '../image/config';
 import { findImage } from '../image/lookup';
 import type { PullOptions } from '../image/pull';
@@ -48,6 +50,8 @@ export interface CreateOptions {
   restart?: string;
   pull?: 'missing' | 'always' | 'never' | 'newer';
   replace?: boolean;
+  /** cgroup controllers that limits were asked for (--memory: memory, --cpus: cpu, --pids-limit: pids). */
+  limits?: string[];
   /** The command line as given (for generate systemd --new). */
   createCommand: string[];
   cwd: string;
@@ -95,6 +99,8 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
   }
   const { image, name: imageName } = await resolveImage(store, o, progress);
   const cfg = readImageConfig(store, image).config ?? {};
+  const limits = limitsWarning(o.limits ?? []);
+  if (limits) log.warn(limits);
   const command = resolveCommand(cfg, { entrypoint: o.entrypoint, args: o.args });
 
   const envFiles: string[] = [];

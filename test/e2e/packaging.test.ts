@@ -116,9 +116,38 @@ test('install.sh puts one file in ~/.local/bin and says what the system lacks', 
     assert.not.match(r.stderr, /newuidmap is missing/, 'uidmap is installed here');
     const v = await runAs(TEST_USER, [installed, '--version'], { env: { HOME: home } });
     assert.is(v.stdout, `tspod version ${VERSION}\n`);
+    // Completions where each shell looks for a user's own.
+    const bash = fs.readFileSync(path.join(home, '.local/share/bash-completion/completions/tspod'), 'utf8');
+    assert.match(bash, /complete .*tspod/);
+    assert.match(fs.readFileSync(path.join(home, '.local/share/zsh/site-functions/_tspod'), 'utf8'), /^#compdef tspod/);
+    assert.match(fs.readFileSync(path.join(home, '.config/fish/completions/tspod.fish'), 'utf8'), /complete -c tspod/);
   } finally {
     cleanup(s.dir);
   }
+});
+
+test('package.sh makes a release tarball and a .deb that names its dependencies', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('sh', [path.join(REPO_ROOT, 'packaging', 'package.sh')], { cwd: REPO_ROOT, encoding: 'utf8' });
+  const [tarball, deb] = out.trim().split('\n').map((l) => path.join(REPO_ROOT, l));
+  assert.match(tarball, new RegExp(`tspod-${VERSION.replace(/\./g, '\\.')}-linux-amd64\\.tar\\.gz$`));
+  const listing = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).split('\n');
+  for (const f of ['tspod', 'install.sh', 'completions/tspod.bash', 'completions/_tspod', 'completions/tspod.fish', 'man/tspod.1', 'man/tspod-run.1']) {
+    assert.ok(listing.includes(`tspod-${VERSION}/${f}`), `${f} in the tarball`);
+  }
+  const field = (name: string) => execFileSync('dpkg-deb', ['-f', deb, name], { encoding: 'utf8' }).trim();
+  assert.is(field('Package'), 'tspod');
+  assert.is(field('Version'), VERSION);
+  assert.is(field('Depends'), 'uidmap, fuse-overlayfs');
+  assert.is(field('Recommends'), 'passt | slirp4netns');
+  const files = execFileSync('dpkg-deb', ['-c', deb], { encoding: 'utf8' });
+  assert.match(files, /-rwxr-xr-x root\/root .* \.\/usr\/bin\/tspod\n/);
+  assert.match(files, /\.\/usr\/share\/bash-completion\/completions\/tspod\n/);
+  assert.match(files, /\.\/usr\/share\/man\/man1\/tspod-run\.1\.gz\n/);
+  // The man page is a man page.
+  const man = execFileSync('tar', ['-xzOf', tarball, `tspod-${VERSION}/man/tspod-run.1`], { encoding: 'utf8' });
+  assert.match(man, /^\.TH TSPOD-RUN 1/);
+  assert.match(man, /\.SH NAME\ntspod-run \\- Run a command in a new container/);
 });
 
 test.run();
