@@ -16,7 +16,7 @@ REPO=$PWD
 say() { printf '\033[1m==> %s\033[0m\n' "$*" 2>/dev/null || printf '==> %s\n' "$*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 
-[ "$(id -u)" = 0 ] || die "run it with sudo: it installs packages (sudo packaging/quickstart.sh)"
+[ "$(id -u)" = 0 ] || die "run it as root or with sudo: it installs packages (sudo packaging/quickstart.sh)"
 
 USER_NAME=${1:-${SUDO_USER:-}}
 [ "$USER_NAME" = root ] && USER_NAME=
