@@ -232,10 +232,34 @@ static int parse_caps(const struct strv *names, uint64_t *caps, struct herror *e
     return 0;
 }
 
-struct single_key {
-    const char *name;
-    const char **slot;
-};
+/* The next key/value pair of a configuration buffer (NUL-terminated strings, PROTOCOL.md):
+ * 1 with *key and *val set, 0 at the end, -1 (with e) for a key without a value. */
+int kv_next(char *buf, size_t len, size_t *pos, char **key, char **val, struct herror *e)
+{
+    if (*pos >= len)
+        return 0;
+    *key = buf + *pos;
+    *pos += strlen(*key) + 1;
+    if (*pos >= len)
+        return herror_printf(e, EINVAL, "configuration: key \"%s\" has no value", *key);
+    *val = buf + *pos;
+    *pos += strlen(*val) + 1;
+    return 1;
+}
+
+/* Stores `val` in the slot of `key` when it is one of the keys given once: 1 if so, 0 if `key`
+ * is not one of them, -1 (with e) when it was given twice. */
+int kv_single(const struct single_key *singles, size_t n, const char *key, const char *val, struct herror *e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(key, singles[i].name) == 0) {
+            if (*singles[i].slot)
+                return herror_printf(e, EINVAL, "configuration: key \"%s\" given twice", key);
+            *singles[i].slot = val;
+            return 1;
+        }
+    return 0;
+}
 
 int run_config_read(int fd, struct run_config *c, struct herror *e)
 {
@@ -275,23 +299,14 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
     struct strv caps = { 0 };
     struct strv mounts = { 0 };
 
-    for (size_t pos = 0; pos < len;) {
-        char *key = buf + pos;
-        pos += strlen(key) + 1;
-        if (pos >= len)
-            return herror_printf(e, EINVAL, "configuration: key \"%s\" has no value", key);
-        char *val = buf + pos;
-        pos += strlen(val) + 1;
-
-        bool done = false;
-        for (size_t i = 0; i < sizeof singles / sizeof singles[0] && !done; i++)
-            if (strcmp(key, singles[i].name) == 0) {
-                if (*singles[i].slot)
-                    return herror_printf(e, EINVAL, "configuration: key \"%s\" given twice", key);
-                *singles[i].slot = val;
-                done = true;
-            }
-        if (done)
+    size_t pos = 0;
+    char *key, *val;
+    int more;
+    while ((more = kv_next(buf, len, &pos, &key, &val, e)) > 0) {
+        int single = kv_single(singles, sizeof singles / sizeof singles[0], key, val, e);
+        if (single < 0)
+            return -1;
+        if (single)
             continue;
         if (strcmp(key, "lower") == 0)
             strv_push(&c->lower, val);
@@ -321,6 +336,8 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
         else
             return herror_printf(e, EINVAL, "configuration: unknown key \"%s\"", key);
     }
+    if (more < 0)
+        return -1;
     strv_finish(&c->lower);
     strv_finish(&c->groups);
     strv_finish(&c->env);

@@ -109,30 +109,19 @@ static int exec_config_read(int fd, struct exec_config *x, struct herror *e)
         return herror_printf(e, EINVAL, "configuration: empty, or not NUL-terminated key\\0value\\0 pairs");
 
     const char *pid = NULL, *ppid = NULL, *nonewprivs = NULL, *tty = NULL, *stdin_open = NULL, *detach = NULL;
-    struct {
-        const char *name;
-        const char **slot;
-    } singles[] = {
+    const struct single_key singles[] = {
         { "pid", &pid },   { "ppid", &ppid },          { "user", &c->user },     { "cwd", &c->cwd },
         { "tty", &tty },   { "stdin", &stdin_open },   { "detach", &detach },    { "nonewprivs", &nonewprivs },
     };
     struct strv caps = { 0 };
-    for (size_t pos = 0; pos < len;) {
-        char *key = buf + pos;
-        pos += strlen(key) + 1;
-        if (pos >= len)
-            return herror_printf(e, EINVAL, "configuration: key \"%s\" has no value", key);
-        char *val = buf + pos;
-        pos += strlen(val) + 1;
-        bool done = false;
-        for (size_t i = 0; i < sizeof singles / sizeof singles[0] && !done; i++)
-            if (strcmp(key, singles[i].name) == 0) {
-                if (*singles[i].slot)
-                    return herror_printf(e, EINVAL, "configuration: key \"%s\" given twice", key);
-                *singles[i].slot = val;
-                done = true;
-            }
-        if (done)
+    size_t pos = 0;
+    char *key, *val;
+    int more;
+    while ((more = kv_next(buf, len, &pos, &key, &val, e)) > 0) {
+        int single = kv_single(singles, sizeof singles / sizeof singles[0], key, val, e);
+        if (single < 0)
+            return -1;
+        if (single)
             continue;
         if (strcmp(key, "env") == 0) {
             if (!strchr(val, '=') || val[0] == '=')
@@ -148,6 +137,8 @@ static int exec_config_read(int fd, struct exec_config *x, struct herror *e)
             return herror_printf(e, EINVAL, "configuration: unknown key \"%s\"", key);
         }
     }
+    if (more < 0)
+        return -1;
     finish(&c->env);
     finish(&c->args);
     finish(&c->groups);

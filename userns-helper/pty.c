@@ -53,10 +53,11 @@ void pty_restore_terminal(void)
     }
 }
 
-int pty_raw_terminal(int fd)
+/* Remembers how terminal `fd` is set (restored at exit or by pty_restore_terminal) and gives
+ * the caller a copy to change. */
+static int save_terminal(int fd, struct termios *t)
 {
-    struct termios t;
-    if (tcgetattr(fd, &t) < 0)
+    if (tcgetattr(fd, t) < 0)
         return -1;
     static bool registered;
     if (!registered) {
@@ -64,8 +65,16 @@ int pty_raw_terminal(int fd)
         registered = true;
     }
     raw_state.fd = fd;
-    raw_state.mode = t;
+    raw_state.mode = *t;
     raw_state.saved = true;
+    return 0;
+}
+
+int pty_raw_terminal(int fd)
+{
+    struct termios t;
+    if (save_terminal(fd, &t) < 0)
+        return -1;
     /* Raw: every key (Ctrl-C included) goes to the container's terminal, which interprets it. */
     cfmakeraw(&t);
     t.c_cc[VMIN] = 1;
@@ -79,16 +88,8 @@ int pty_raw_terminal(int fd)
 int pty_raw_output(int fd)
 {
     struct termios t;
-    if (tcgetattr(fd, &t) < 0)
+    if (save_terminal(fd, &t) < 0)
         return -1;
-    static bool registered;
-    if (!registered) {
-        atexit(pty_restore_terminal);
-        registered = true;
-    }
-    raw_state.fd = fd;
-    raw_state.mode = t;
-    raw_state.saved = true;
     t.c_oflag &= ~(tcflag_t)OPOST;
     return tcsetattr(fd, TCSADRAIN, &t);
 }

@@ -114,6 +114,14 @@ int new_session(int slave, struct herror *e);
 _Noreturn void exec_command(const struct run_config *c, int sock, char **env);
 
 /* ---- mounts.c (in C, before pivot_root) */
+/* Reading a configuration (key\0value\0 pairs): the next pair, and keys that are given once. */
+struct single_key {
+    const char *name;
+    const char **slot;
+};
+int kv_next(char *buf, size_t len, size_t *pos, char **key, char **val, struct herror *e);
+int kv_single(const struct single_key *singles, size_t n, const char *key, const char *val, struct herror *e);
+
 /* Mounts the root file system on c->merged: kernel overlayfs or fuse-overlayfs. */
 int rootfs_mount(const struct run_config *c, int sock, struct herror *e);
 /* /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys, the mount list, masks, read-only paths,

@@ -2,7 +2,60 @@ import { Command, Option } from 'clipanion';
 import { TspodCommand } from '../base';
 import { createFlags, pullFlags, toCreateOptions } from './create-flags';
 
-export class RunCommand extends TspodCommand {
+/**
+ * The options `run` and `create` share, bound once. Each verb's class adds its own paths, help
+ * and execute().
+ */
+abstract class CreateOptionsCommand extends TspodCommand {
+  name = createFlags.name();
+  env = createFlags.env();
+  envFile = createFlags.envFile();
+  workdir = createFlags.workdir();
+  user = createFlags.user();
+  entrypoint = createFlags.entrypoint();
+  volume = createFlags.volume();
+  mount = createFlags.mount();
+  tmpfs = createFlags.tmpfs();
+  readOnly = createFlags.readOnly();
+  readOnlyTmpfs = createFlags.readOnlyTmpfs();
+  hostname = createFlags.hostname();
+  network = createFlags.network();
+  publish = createFlags.publish();
+  capAdd = createFlags.capAdd();
+  capDrop = createFlags.capDrop();
+  init = createFlags.init();
+  stopSignal = createFlags.stopSignal();
+  stopTimeout = createFlags.stopTimeout();
+  tty = createFlags.tty();
+  interactive = createFlags.interactive();
+  rm = createFlags.rm();
+  userns = createFlags.userns();
+  label = createFlags.label();
+  restart = createFlags.restart();
+  pull = createFlags.pull();
+  replace = createFlags.replace();
+  platform = createFlags.platform();
+  quiet = createFlags.quiet();
+  memory = createFlags.memory();
+  cpus = createFlags.cpus();
+  pidsLimit = createFlags.pidsLimit();
+  tlsVerify = pullFlags.tlsVerify();
+  authfile = pullFlags.authfile();
+  certDir = pullFlags.certDir();
+  creds = pullFlags.creds();
+  image = Option.String();
+  args = Option.Proxy();
+
+  /** The options and the pull display, as both verbs need them. */
+  protected async prepare() {
+    const { pullProgressFor } = await import('../progress');
+    const opts = await toCreateOptions(this, this.image, this.args, { env: this.context.env, argv: this.context.globals.argv });
+    const progress = this.quiet ? undefined : await pullProgressFor(this.context.stderr as NodeJS.WriteStream, this.context.env);
+    return { opts, progress };
+  }
+}
+
+export class RunCommand extends CreateOptionsCommand {
   static paths = [['run'], ['container', 'run']];
   static synopsis = '[options] IMAGE [COMMAND [ARG...]]';
   static usage = Command.Usage({
@@ -16,58 +69,18 @@ export class RunCommand extends TspodCommand {
   });
 
   detach = Option.Boolean('-d,--detach', false, { description: 'Run container in background and print container ID' });
-  name = createFlags.name();
-  env = createFlags.env();
-  envFile = createFlags.envFile();
-  workdir = createFlags.workdir();
-  user = createFlags.user();
-  entrypoint = createFlags.entrypoint();
-  volume = createFlags.volume();
-  mount = createFlags.mount();
-  tmpfs = createFlags.tmpfs();
-  readOnly = createFlags.readOnly();
-  readOnlyTmpfs = createFlags.readOnlyTmpfs();
-  hostname = createFlags.hostname();
-  network = createFlags.network();
-  publish = createFlags.publish();
-  capAdd = createFlags.capAdd();
-  capDrop = createFlags.capDrop();
-  init = createFlags.init();
-  stopSignal = createFlags.stopSignal();
-  stopTimeout = createFlags.stopTimeout();
-  tty = createFlags.tty();
-  interactive = createFlags.interactive();
-  rm = createFlags.rm();
-  userns = createFlags.userns();
-  label = createFlags.label();
-  restart = createFlags.restart();
-  pull = createFlags.pull();
-  replace = createFlags.replace();
-  platform = createFlags.platform();
-  quiet = createFlags.quiet();
-  memory = createFlags.memory();
-  cpus = createFlags.cpus();
-  pidsLimit = createFlags.pidsLimit();
-  tlsVerify = pullFlags.tlsVerify();
-  authfile = pullFlags.authfile();
-  certDir = pullFlags.certDir();
-  creds = pullFlags.creds();
-  image = Option.String();
-  args = Option.Proxy();
 
   async execute(): Promise<number> {
     const { runContainer } = await import('../../core/container/run');
-    const { pullProgressFor } = await import('../progress');
     const store = await this.store();
-    const opts = await toCreateOptions(this, this.image, this.args, { env: this.context.env, argv: this.context.globals.argv });
-    const progress = this.quiet ? undefined : await pullProgressFor(this.context.stderr as NodeJS.WriteStream, this.context.env);
+    const { opts, progress } = await this.prepare();
     const result = await runContainer(store, opts, { detach: this.detach, progress });
     if (this.detach) this.out(`${result.id}\n`);
     return result.exitCode;
   }
 }
 
-export class CreateCommand extends TspodCommand {
+export class CreateCommand extends CreateOptionsCommand {
   static paths = [['create'], ['container', 'create']];
   static synopsis = '[options] IMAGE [COMMAND [ARG...]]';
   static usage = Command.Usage({
@@ -76,51 +89,10 @@ export class CreateCommand extends TspodCommand {
     examples: [['Create a container', '$0 create --name c busybox echo hi']],
   });
 
-  name = createFlags.name();
-  env = createFlags.env();
-  envFile = createFlags.envFile();
-  workdir = createFlags.workdir();
-  user = createFlags.user();
-  entrypoint = createFlags.entrypoint();
-  volume = createFlags.volume();
-  mount = createFlags.mount();
-  tmpfs = createFlags.tmpfs();
-  readOnly = createFlags.readOnly();
-  readOnlyTmpfs = createFlags.readOnlyTmpfs();
-  hostname = createFlags.hostname();
-  network = createFlags.network();
-  publish = createFlags.publish();
-  capAdd = createFlags.capAdd();
-  capDrop = createFlags.capDrop();
-  init = createFlags.init();
-  stopSignal = createFlags.stopSignal();
-  stopTimeout = createFlags.stopTimeout();
-  tty = createFlags.tty();
-  interactive = createFlags.interactive();
-  rm = createFlags.rm();
-  userns = createFlags.userns();
-  label = createFlags.label();
-  restart = createFlags.restart();
-  pull = createFlags.pull();
-  replace = createFlags.replace();
-  platform = createFlags.platform();
-  quiet = createFlags.quiet();
-  memory = createFlags.memory();
-  cpus = createFlags.cpus();
-  pidsLimit = createFlags.pidsLimit();
-  tlsVerify = pullFlags.tlsVerify();
-  authfile = pullFlags.authfile();
-  certDir = pullFlags.certDir();
-  creds = pullFlags.creds();
-  image = Option.String();
-  args = Option.Proxy();
-
   async execute(): Promise<number> {
     const { createContainer } = await import('../../core/container/create');
-    const { pullProgressFor } = await import('../progress');
     const store = await this.store();
-    const opts = await toCreateOptions(this, this.image, this.args, { env: this.context.env, argv: this.context.globals.argv });
-    const progress = this.quiet ? undefined : await pullProgressFor(this.context.stderr as NodeJS.WriteStream, this.context.env);
+    const { opts, progress } = await this.prepare();
     const c = await createContainer(store, opts, progress);
     this.out(`${c.config.id}\n`);
     return 0;

@@ -1,5 +1,7 @@
 // Docker's rules for what a container runs, with what environment: pure functions.
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { TspodError } from '../errors';
 import type { ImageRuntimeConfig } from '../image/config';
 
@@ -66,6 +68,21 @@ export function parseEnvFile(text: string, file: string, hostEnv: NodeJS.Process
     }
     out.push(line);
   });
+  return out;
+}
+
+/** Reads and parses --env-file files (relative to `cwd`), in order. */
+export function readEnvFiles(files: string[], cwd: string, hostEnv: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  for (const f of files) {
+    let text: string;
+    try {
+      text = fs.readFileSync(path.resolve(cwd, f), 'utf8');
+    } catch (err) {
+      throw new TspodError(`reading env file ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
+    }
+    out.push(...parseEnvFile(text, f, hostEnv));
+  }
   return out;
 }
 

@@ -13,7 +13,7 @@ import type { PullOptions } from '../image/pull';
 import { availableNetworks } from '../network';
 import { formatReference, parseReference } from '../reference';
 import type { ImageRecord, Store } from '../store/store';
-import { mergeEnv, parseEnvFile, resolveCommand, generateName, validName } from './command';
+import { mergeEnv, readEnvFiles, resolveCommand, generateName, validName } from './command';
 import { DEFAULT_CAPS, type MountSpec } from './helper-config';
 import { parseMount, parseNetwork, parseNetworkOptions, parsePublish, parseTmpfs, parseVolume, resolveCaps, type VolumeSpec } from './options';
 import { containerDir, loadContainer, nameOwner, reserveName, saveConfig, saveState, type Container, type ContainerConfig } from './record';
@@ -103,16 +103,7 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
   if (limits) log.warn(limits);
   const command = resolveCommand(cfg, { entrypoint: o.entrypoint, args: o.args });
 
-  const envFiles: string[] = [];
-  for (const f of o.envFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.resolve(o.cwd, f), 'utf8');
-    } catch (err) {
-      throw new TspodError(`reading env file ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-    }
-    envFiles.push(...parseEnvFile(text, f, o.hostEnv));
-  }
+  const envFiles = readEnvFiles(o.envFiles, o.cwd, o.hostEnv);
   const id = crypto.randomBytes(32).toString('hex');
   const hostname = o.hostname ?? id.slice(0, 12);
   const extra = [`HOSTNAME=${hostname}`, 'container=tspod', ...(o.tty ? ['TERM=xterm'] : [])];

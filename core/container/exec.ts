@@ -6,13 +6,11 @@
 
 import * as cp from 'node:child_process';
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { TspodError } from '../errors';
 import { helperPath } from '../helper';
-import { log } from '../log';
-import { mergeEnv, parseEnvFile } from './command';
+import { mergeEnv, readEnvFiles } from './command';
 import type { Container } from './record';
+import { FORWARD, parseStatus } from './start';
 
 export interface ExecOptions {
   cmd: string[];
@@ -37,13 +35,6 @@ export interface ExecResult {
   sessionId?: string;
 }
 
-interface Status {
-  pid?: number;
-  exit?: number;
-  signal?: number;
-  error?: string;
-  exitCode?: number;
-}
 
 export function requireRunning(c: Container): { pid: number; monitorPid?: number } {
   const running = c.state.status === 'running' || c.state.status === 'stopping';
@@ -51,20 +42,6 @@ export function requireRunning(c: Container): { pid: number; monitorPid?: number
     throw new TspodError('can only create exec sessions on running containers: container state improper');
   }
   return { pid: c.state.pid, monitorPid: c.state.monitorPid };
-}
-
-function readEnvFiles(o: ExecOptions): string[] {
-  const out: string[] = [];
-  for (const f of o.envFiles) {
-    let text: string;
-    try {
-      text = fs.readFileSync(path.resolve(o.cwd, f), 'utf8');
-    } catch (err) {
-      throw new TspodError(`reading env file ${f}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message}`);
-    }
-    out.push(...parseEnvFile(text, f, o.hostEnv));
-  }
-  return out;
 }
 
 /** The environment of the exec'd process: the container's, then --env-file, then -e; TERM for -t. */
@@ -104,20 +81,6 @@ export function encodeExecConfig(c: Container, target: { pid: number; monitorPid
   return Buffer.from(parts.map((p) => p + '\0').join(''), 'utf8');
 }
 
-function parseStatus(text: string): Status[] {
-  const out: Status[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as Status);
-    } catch {
-      log.debug(`helper status: ${line}`);
-    }
-  }
-  return out;
-}
-
-const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 /**
  * Runs the command in the running container `c`. In the foreground the process gets tspod's own
@@ -130,7 +93,7 @@ export async function execInContainer(c: Container, o: ExecOptions): Promise<Exe
     throw new TspodError('must provide a non-empty command to start an exec session: invalid argument');
   }
   const target = requireRunning(c);
-  const config = encodeExecConfig(c, target, o, execEnv(c, o, readEnvFiles(o)));
+  const config = encodeExecConfig(c, target, o, execEnv(c, o, readEnvFiles(o.envFiles, o.cwd, o.hostEnv)));
   const stdio: cp.StdioOptions = o.detach ? ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] : ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'];
   const child = cp.spawn(helperPath(), ['exec'], { stdio });
   const configPipe = child.stdio[3] as NodeJS.WritableStream;

@@ -60,8 +60,8 @@ function logPath(c: Container): string {
   return path.join(c.dir, 'userdata', 'ctr.log');
 }
 
-/** Whole lines (partials joined) in order, filtered by time. */
-function* records(lines: string[], opts: LogsOptions): Generator<LogRecord> {
+/** Whole lines (partials joined) in order. */
+function* records(lines: string[]): Generator<LogRecord> {
   let pending: LogRecord | undefined;
   for (const line of lines) {
     const r = parseLogLine(line);
@@ -118,7 +118,7 @@ export async function containerLogs(store: Store, c: Container, opts: LogsOption
       rest = cut < 0 ? text : text.slice(cut + 1);
       return cut < 0 ? [] : text.slice(0, cut).split('\n');
     };
-    let all = [...records(readAvailable(), opts)];
+    let all = [...records(readAvailable())];
     if (opts.tail !== undefined && opts.tail >= 0) all = all.slice(Math.max(0, all.length - opts.tail));
     for (const r of all) emit(r, opts, sink);
     if (!opts.follow) return;
@@ -127,10 +127,10 @@ export async function containerLogs(store: Store, c: Container, opts: LogsOption
       const running = !!now && (now.state.status === 'running' || now.state.status === 'stopping');
       const lines = readAvailable();
       if (lines.length) delay = 20;
-      for (const r of records(lines, opts)) emit(r, opts, sink);
+      for (const r of records(lines)) emit(r, opts, sink);
       if (!running) {
         // The monitor writes the exit file after its last log line: one more read ends it.
-        for (const r of records(readAvailable(), opts)) emit(r, opts, sink);
+        for (const r of records(readAvailable())) emit(r, opts, sink);
         return;
       }
       await new Promise((r) => setTimeout(r, delay));

@@ -15,7 +15,7 @@ import { encodeRunConfig } from './helper-config';
 import { processStart, readExit, saveState, type Container, type ContainerState } from './record';
 import { buildRunConfig } from './spec';
 
-interface Status {
+export interface Status {
   pid?: number;
   exit?: number;
   signal?: number;
@@ -36,7 +36,8 @@ function clearExit(dir: string): void {
   fs.rmSync(path.join(dir, 'userdata', 'exit'), { force: true });
 }
 
-function parseStatus(text: string): Status[] {
+/** The JSON lines a helper wrote on its status pipe (userns-helper/PROTOCOL.md). */
+export function parseStatus(text: string): Status[] {
   const out: Status[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
@@ -49,7 +50,8 @@ function parseStatus(text: string): Status[] {
   return out;
 }
 
-const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+/** Signals tspod passes on to a helper it waits for in the foreground. */
+export const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export interface AttachedResult {
   exitCode: number;

@@ -10,7 +10,6 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DEFAULT_CAPS, encodeRunConfig, type RunConfig } from '../../core/container/helper-config';
-import { toHost } from '../../core/idmap';
 import { describeDiff, diffSnapshots, isEmptyDiff, NOSUB_USER, snapshotTree, TEST_USER, userInfo } from '../lib';
 import { HELPER, mappingFor, userTempDir } from '../lib/helper-util';
 import {

@@ -18,7 +18,6 @@ import {
   getBlob,
   getManifest,
   HOSTILE_NAMES,
-  ImageFact,
   isEmptyDiff,
   listTar,
   ManifestFact,
