@@ -294,7 +294,7 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
         { "nonewprivs", &nonewprivs }, { "net", &net },            { "tty", &tty },
         { "stdin", &stdin_open },   { "init", &init },             { "detach", &detach },
         { "log", &c->log },         { "exitfile", &c->exitfile },  { "pidfile", &c->pidfile },
-        { "attach", &c->attach },   { "fuseopt", &c->fuseopt },
+        { "attach", &c->attach },   { "fuseopt", &c->fuseopt },  { "errorprefix", &c->errorprefix },
     };
     struct strv caps = { 0 };
     struct strv mounts = { 0 };
@@ -333,6 +333,13 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
             strv_push(&c->netargs, val);
         else if (strcmp(key, "exitcmd") == 0)
             strv_push(&c->exitcmd, val);
+        else if (strcmp(key, "rmpath") == 0)
+            strv_push(&c->rmpaths, val);
+        else if (strcmp(key, "unlink") == 0) {
+            if (!strchr(val, '\x1f'))
+                return herror_printf(e, EINVAL, "configuration: unlink \"%s\" is not PATH\\x1fTARGET", val);
+            strv_push(&c->unlinks, val);
+        }
         else
             return herror_printf(e, EINVAL, "configuration: unknown key \"%s\"", key);
     }
@@ -346,6 +353,8 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
     strv_finish(&c->ropaths);
     strv_finish(&c->netargs);
     strv_finish(&c->exitcmd);
+    strv_finish(&c->rmpaths);
+    strv_finish(&c->unlinks);
 
     if (c->lower.n == 0)
         return herror_printf(e, EINVAL, "configuration: no lower (layer) directory");
@@ -419,8 +428,11 @@ int run_config_read(int fd, struct run_config *c, struct herror *e)
         if (need_absolute("log", c->log, e) < 0 || need_absolute("exitfile", c->exitfile, e) < 0 ||
             need_absolute("pidfile", c->pidfile, e) < 0 || (c->attach && need_absolute("attach", c->attach, e) < 0))
             return -1;
-    } else if (c->log || c->exitfile || c->pidfile || c->attach || c->exitcmd.n) {
-        return herror_printf(e, EINVAL, "configuration: log, exitfile, pidfile, attach and exitcmd are for detach=1 only");
+    } else if (c->log || c->attach) {
+        return herror_printf(e, EINVAL, "configuration: log and attach are for detach=1 only");
+    } else if ((c->exitfile && need_absolute("exitfile", c->exitfile, e) < 0) ||
+               (c->pidfile && need_absolute("pidfile", c->pidfile, e) < 0)) {
+        return -1;
     }
 
     if (parse_caps(&caps, &c->caps, e) < 0)

@@ -60,7 +60,7 @@ struct monitor {
 /* ---------------------------------------------------------------------------------------- */
 /* Files */
 
-static int write_file_atomic(const char *path, const char *data, size_t len, struct herror *e)
+int write_file_atomic(const char *path, const char *data, size_t len, struct herror *e)
 {
     cleanup_free char *tmp = xasprintf("%s.tmp-%d", path, (int)getpid());
     cleanup_fd int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -452,17 +452,23 @@ static void loop(struct monitor *m, const sigset_t *sigs)
     close(sfd);
 }
 
+/* The exit record (PROTOCOL.md, exitfile), one JSON line; returns its length. */
+int exit_record(char *json, size_t size, int status, const struct timespec *started, const struct timespec *finished)
+{
+    int code = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    char sig[16] = "null";
+    if (WIFSIGNALED(status))
+        snprintf(sig, sizeof sig, "%d", WTERMSIG(status));
+    char s[64], f[64];
+    format_rfc3339nano(s, sizeof s, started);
+    format_rfc3339nano(f, sizeof f, finished);
+    return snprintf(json, size, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"startedAt\":\"%s\"}\n", code, sig, f, s);
+}
+
 static void say_exit(struct monitor *m)
 {
-    int code = WIFSIGNALED(m->status) ? 128 + WTERMSIG(m->status) : WEXITSTATUS(m->status);
-    char sig[16] = "null";
-    if (WIFSIGNALED(m->status))
-        snprintf(sig, sizeof sig, "%d", WTERMSIG(m->status));
-    char started[64], finished[64], json[256];
-    format_rfc3339nano(started, sizeof started, &m->started);
-    format_rfc3339nano(finished, sizeof finished, &m->finished);
-    int len = snprintf(json, sizeof json, "{\"exitCode\":%d,\"signal\":%s,\"finishedAt\":\"%s\",\"startedAt\":\"%s\"}\n",
-                       code, sig, finished, started);
+    char json[256];
+    int len = exit_record(json, sizeof json, m->status, &m->started, &m->finished);
     struct herror e;
     write_file_atomic(m->c->exitfile, json, (size_t)len, &e);
 
@@ -494,7 +500,7 @@ static void say_exit(struct monitor *m)
 /* exitcmd: what tspod asked to run once the container has ended and its exit record is written
  * (removing a `run -d --rm` container), as conmon's --exit-command. It runs in the monitor's own
  * session with stdio on /dev/null; the monitor waits for it, so nothing is left unreaped. */
-static void run_exit_command(const struct run_config *c)
+void run_exit_command(const struct run_config *c)
 {
     if (c->exitcmd.n == 0)
         return;
@@ -611,6 +617,7 @@ _Noreturn void monitor_main(const struct run_config *c, int report_fd)
     net_stop();
     say_exit(&m);
     run_exit_command(c);
+    remove_after_exit(c);
     /* The container's own status, so that a service manager watching the monitor (systemd's
      * PIDFile=, Restart=on-failure) sees how the container ended. */
     _exit(WIFSIGNALED(m.status) ? 128 + WTERMSIG(m.status) : WEXITSTATUS(m.status));

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rmtree.h"
 #include "run.h"
 #include "verbs.h"
 
@@ -102,15 +103,52 @@ void status_line(int fd, const char *fmt, ...)
 
 /* A failure is said once: on the status pipe when tspod gave one (it prints it as its own
  * error), otherwise on stderr. */
+/* How the one error line starts when there is no status pipe: the helper's name, or what tspod
+ * asked for (`errorprefix`, "Error: ") when it handed its process over to the helper. */
+static const char *error_prefix = HELPER_NAME ": ";
+
 int report_failure(int status_fd, const char *msg, int code)
 {
     if (status_fd >= 0) {
         cleanup_free char *j = json_escape(msg);
         status_line(status_fd, "{\"error\":\"%s\",\"exitCode\":%d}", j, code);
     } else {
-        fprintf(stderr, HELPER_NAME ": %s\n", msg);
+        fprintf(stderr, "%s%s\n", error_prefix, msg);
     }
     return code;
+}
+
+/* rmpath and unlink: what tspod would otherwise do after `run --rm` when it is no longer there
+ * (it handed its process over to the helper). A tree that holds files of subordinate ids is
+ * removed from inside a user namespace with the container's mapping. */
+void remove_after_exit(const struct run_config *c)
+{
+    for (size_t i = 0; i < c->unlinks.n; i++) {
+        cleanup_free char *link = xstrdup(c->unlinks.v[i]);
+        char *target = strchr(link, '\x1f');
+        *target++ = '\0';
+        char buf[PATH_MAX];
+        ssize_t n = readlink(link, buf, sizeof buf - 1);
+        if (n < 0)
+            continue;
+        buf[n] = '\0';
+        if (strcmp(buf, target) == 0)
+            unlink(link);
+    }
+    for (size_t i = 0; i < c->rmpaths.n; i++) {
+        struct herror e;
+        if (remove_tree_at(AT_FDCWD, c->rmpaths.v[i], c->rmpaths.v[i], &e) == 0)
+            continue;
+        if (e.errnum != EPERM && e.errnum != EACCES)
+            continue;
+        pid_t pid = fork();
+        if (pid == 0) {
+            userns_enter(&c->ns);
+            _exit(remove_tree_at(AT_FDCWD, c->rmpaths.v[i], c->rmpaths.v[i], &e) == 0 ? 0 : 1);
+        }
+        if (pid > 0)
+            waitpid_retry(pid, NULL, 0);
+    }
 }
 
 void print_debug(const char *text)
@@ -346,6 +384,23 @@ int supervise(const struct run_config *c, const struct container_proc *p, const 
     return status;
 }
 
+/* Foreground with an exitfile (tspod handed its process over): the record of how it ended,
+ * then what was asked to run and to be removed afterwards. */
+static int finish_foreground(const struct run_config *c, int status, const struct timespec *started)
+{
+    if (c->exitfile) {
+        struct timespec finished;
+        clock_gettime(CLOCK_REALTIME, &finished);
+        char json[256];
+        int len = exit_record(json, sizeof json, status, started, &finished);
+        struct herror e;
+        write_file_atomic(c->exitfile, json, (size_t)len, &e);
+    }
+    run_exit_command(c);
+    remove_after_exit(c);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
 static int run_foreground(const struct run_config *c, int status_fd)
 {
     sigset_t sigs;
@@ -355,10 +410,21 @@ static int run_foreground(const struct run_config *c, int status_fd)
     struct child_stdio io = { -1, -1, -1 };
     struct container_proc p;
     struct herror e;
+    struct timespec started;
+    clock_gettime(CLOCK_REALTIME, &started);
     int code = container_start(c, &io, &p, &e);
-    if (code)
-        return report_failure(status_fd, e.msg, code);
+    if (code) {
+        report_failure(status_fd, e.msg, code);
+        /* It never ran: the exit record says how it failed (125, 126, 127). */
+        return finish_foreground(c, code << 8, &started);
+    }
     status_line(status_fd, "{\"pid\":%d}", (int)p.pid);
+    if (c->pidfile) {
+        /* As the monitor's: the container's host pid, then ours (the process tspod became). */
+        char pids[64];
+        int len = snprintf(pids, sizeof pids, "%d\n%d\n", (int)p.pid, (int)getpid());
+        write_file_atomic(c->pidfile, pids, (size_t)len, &e);
+    }
 
     if (c->tty && c->stdin_open && isatty(STDIN_FILENO))
         pty_raw_terminal(STDIN_FILENO);
@@ -367,12 +433,11 @@ static int run_foreground(const struct run_config *c, int status_fd)
     int status = supervise(c, &p, &sigs);
     pty_restore_terminal();
     net_stop();
-    if (WIFSIGNALED(status)) {
+    if (WIFSIGNALED(status))
         status_line(status_fd, "{\"signal\":%d}", WTERMSIG(status));
-        return 128 + WTERMSIG(status);
-    }
-    status_line(status_fd, "{\"exit\":%d}", WEXITSTATUS(status));
-    return WEXITSTATUS(status);
+    else
+        status_line(status_fd, "{\"exit\":%d}", WEXITSTATUS(status));
+    return finish_foreground(c, status, &started);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -417,17 +482,31 @@ static int run_detached(const struct run_config *c, int status_fd)
 
 int verb_run(int argc, char **argv)
 {
-    (void)argv;
-    if (argc != 1)
-        die("usage: " HELPER_NAME " run (configuration on fd 3, status on fd 4; see PROTOCOL.md)");
-    int status_fd = status_fd_open();
+    /* run: configuration on fd 3, status on fd 4 (tspod waits). run --config FILE: tspod handed
+     * its own process over (execve) and wrote the configuration to FILE, which is read and then
+     * removed; there is no status pipe then. */
+    const char *file = NULL;
+    if (argc == 3 && strcmp(argv[1], "--config") == 0)
+        file = argv[2];
+    else if (argc != 1)
+        die("usage: " HELPER_NAME " run [--config FILE] (configuration on fd 3 or in FILE, status on fd 4; see PROTOCOL.md)");
+    int status_fd = file ? -1 : status_fd_open();
     struct run_config c;
     struct herror e;
-    if (fcntl(CONFIG_FD, F_SETFD, FD_CLOEXEC) < 0)
+    int cfd = CONFIG_FD;
+    if (file) {
+        cfd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (cfd < 0)
+            return report_failure(-1, "opening the configuration file", EXIT_HELPER);
+        unlink(file);
+    } else if (fcntl(CONFIG_FD, F_SETFD, FD_CLOEXEC) < 0) {
         return report_failure(status_fd, "fd 3: no configuration (tspod passes it on fd 3)", EXIT_HELPER);
-    if (run_config_read(CONFIG_FD, &c, &e) < 0)
+    }
+    if (run_config_read(cfd, &c, &e) < 0)
         return report_failure(status_fd, e.msg, EXIT_HELPER);
-    close(CONFIG_FD);
+    close(cfd);
+    if (c.errorprefix)
+        error_prefix = c.errorprefix;
     /* A reader that went away (tspod killed, a closed attach client) is not our death. */
     signal(SIGPIPE, SIG_IGN);
     return c.detach ? run_detached(&c, status_fd) : run_foreground(&c, status_fd);

@@ -60,6 +60,11 @@ struct run_config {
     struct strv netargs;
     /* detached: argv the monitor runs after writing the exit file (tspod's cleanup of --rm) */
     struct strv exitcmd;
+    /* after the end: trees to remove (--rm), and PATH\x1fTARGET symlinks to unlink if they still
+     * point at TARGET (the container's name) */
+    struct strv rmpaths, unlinks;
+    /* foreground without a status pipe: the prefix of the one error line ("Error: ") */
+    const char *errorprefix;
     bool tty, stdin_open, init, detach;
     const char *log, *exitfile, *pidfile, *attach;
     bool debug; /* TSPOD_HELPER_DEBUG=1 */
@@ -207,6 +212,14 @@ struct monitor_report {
     char text[1024];
 };
 _Noreturn void monitor_main(const struct run_config *c, int report_fd);
+
+/* Writes a whole file under a temporary name, then renames it into place. */
+int write_file_atomic(const char *path, const char *data, size_t len, struct herror *e);
+/* The exit record of PROTOCOL.md's exitfile for a wait status; returns its length. */
+int exit_record(char *json, size_t size, int status, const struct timespec *started, const struct timespec *finished);
+/* After the container ended: exitcmd; then rmpath and unlink (PROTOCOL.md). */
+void run_exit_command(const struct run_config *c);
+void remove_after_exit(const struct run_config *c);
 
 /* Time as RFC 3339 with nanoseconds in UTC ("2026-11-22T08:30:58.599246883Z"). */
 void format_rfc3339nano(char *buf, size_t len, const struct timespec *ts);

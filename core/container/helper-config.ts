@@ -43,8 +43,13 @@ export interface RunConfig {
   log?: string;
   exitFile?: string;
   pidFile?: string;
-  /** Detached: argv the monitor runs after the container ended (tspod's own cleanup for --rm). */
+  /** Detached: argv the monitor runs after the container ended. */
   exitCmd?: string[];
+  /** After the end: trees to remove, and [link, target] symlinks to unlink if they still point there (--rm). */
+  rmPaths?: string[];
+  unlinks?: Array<[string, string]>;
+  /** The start of the one error line when the helper reports errors itself ("Error: "). */
+  errorPrefix?: string;
   /** Detached: path of the monitor's attach socket (PROTOCOL.md, "The attach socket"). */
   attach?: string;
 }
@@ -90,6 +95,9 @@ export function encodeRunConfig(c: RunConfig): Buffer {
   put('exitfile', c.exitFile);
   put('pidfile', c.pidFile);
   for (const a of c.exitCmd ?? []) put('exitcmd', a);
+  for (const p of c.rmPaths ?? []) put('rmpath', p);
+  for (const [link, target] of c.unlinks ?? []) put('unlink', `${link}${US}${target}`);
+  put('errorprefix', c.errorPrefix);
   put('attach', c.attach);
   return Buffer.from(parts.map((p) => p + '\0').join(''), 'utf8');
 }

@@ -28,7 +28,7 @@ export async function stopContainer(store: Store, c: Container, timeout?: number
 
 export async function startContainer(store: Store, c: Container, opts: { attach?: boolean } = {}): Promise<number> {
   if (isRunning(c)) return 0;
-  if (opts.attach) return (await startAttached(store, c)).exitCode;
+  if (opts.attach) return startAttached(store, c);
   await startDetached(store, c);
   return 0;
 }

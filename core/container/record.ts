@@ -124,6 +124,14 @@ function monitorAlive(state: ContainerState): boolean {
   return state.monitorStart === undefined || stat?.[19] === state.monitorStart;
 }
 
+function readFirstLine(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n')[0];
+  } catch {
+    return '';
+  }
+}
+
 /** Reads the monitor's exit record, if the container has ended. */
 export function readExit(dir: string): ExitRecord | undefined {
   return readJson<ExitRecord | undefined>(path.join(dir, 'userdata', 'exit'), undefined);
@@ -136,7 +144,14 @@ export function liveState(dir: string, recorded: ContainerState): ContainerState
   if (exit && (!recorded.startedAt || !exit.startedAt || exit.startedAt >= recorded.startedAt)) {
     return { ...recorded, status: 'exited', pid: undefined, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
   }
-  if (monitorAlive(recorded)) return recorded;
+  if (monitorAlive(recorded)) {
+    // A foreground container handed over to the helper: its pid is in the helper's pid file.
+    if (recorded.pid === undefined) {
+      const pid = Number(readFirstLine(path.join(dir, 'userdata', 'pid')));
+      if (Number.isInteger(pid) && pid > 0) return { ...recorded, pid };
+    }
+    return recorded;
+  }
   // The monitor is gone and wrote nothing: the container cannot be running any more.
   return { ...recorded, status: 'exited', pid: undefined, exitCode: recorded.exitCode ?? 137, finishedAt: recorded.finishedAt ?? new Date().toISOString() };
 }

@@ -3,7 +3,6 @@
 import type { PullProgress } from '../image/pull';
 import type { Store } from '../store/store';
 import { createContainer, type CreateOptions } from './create';
-import { loadContainer } from './record';
 import { removeContainer } from './remove';
 import { startAttached, startDetached } from './start';
 
@@ -24,14 +23,12 @@ export async function runContainer(store: Store, o: CreateOptions, opts: { detac
     }
     return { id: c.config.id, exitCode: 0 };
   }
-  let exitCode: number;
   try {
-    exitCode = (await startAttached(store, c)).exitCode;
-  } finally {
-    if (o.rm) {
-      const now = loadContainer(store, c.config.id);
-      if (now) await removeContainer(store, now, { force: true, volumes: true });
-    }
+    // This process becomes the helper: it records the end and removes a --rm container itself.
+    return await startAttached(store, c);
+  } catch (err) {
+    // It never got as far as the container (a layer missing, the helper not executable).
+    if (o.rm) await removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
+    throw err;
   }
-  return { id: c.config.id, exitCode };
 }

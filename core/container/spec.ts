@@ -3,7 +3,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../fsutil';
-import { selfCommand } from '../self';
 import { currentMapping, type IdMapping, type IdRange } from '../idmap';
 import { hostsFile, networkArgv, resolvConf } from '../network';
 import type { Store } from '../store/store';
@@ -105,10 +104,25 @@ function readOnlyTmpfs(config: ContainerConfig): MountSpec[] {
 
 export interface SpecOptions {
   detach?: boolean;
+  /** tspod hands its own process over to the helper (execve): the helper records the end itself. */
+  handover?: boolean;
   /** Keep stdin open (attached run with -i). */
   stdin?: boolean;
   tty?: boolean;
   attachSocket?: string;
+}
+
+/**
+ * --rm when tspod is not there at the end (detached, or handed over): the helper removes the
+ * container's directory, its anonymous volumes and its name itself.
+ */
+function autoRemove(store: Store, dir: string, config: ContainerConfig): Pick<RunConfig, 'rmPaths' | 'unlinks'> {
+  if (!config.autoRemove) return {};
+  const volumes = path.join(store.root, 'volumes');
+  const anon = config.mounts
+    .map((m) => path.dirname(m.source))
+    .filter((v) => path.dirname(v) === volumes && path.basename(v).startsWith('anon-'));
+  return { rmPaths: [dir, ...anon], unlinks: [[path.join(store.root, 'names', config.name), config.id]] };
 }
 
 export function buildRunConfig(store: Store, dir: string, config: ContainerConfig, layers: string[], opts: SpecOptions = {}): RunConfig {
@@ -155,9 +169,11 @@ export function buildRunConfig(store: Store, dir: string, config: ContainerConfi
           exitFile: path.join(ud, 'exit'),
           pidFile: path.join(ud, 'pid'),
           ...(opts.attachSocket ? { attach: opts.attachSocket } : {}),
-          // run -d --rm: the monitor has tspod remove the container as soon as it ends.
-          ...(config.autoRemove ? { exitCmd: [...selfCommand(), '--root', store.root, 'rm', '--ignore', '--volumes', config.id] } : {}),
+          ...autoRemove(store, dir, config),
         }
+      : {}),
+    ...(opts.handover
+      ? { exitFile: path.join(ud, 'exit'), pidFile: path.join(ud, 'pid'), errorPrefix: 'Error: ', ...autoRemove(store, dir, config) }
       : {}),
   } as RunConfig;
 }

@@ -50,78 +50,43 @@ export function parseStatus(text: string): Status[] {
   return out;
 }
 
-/** Signals tspod passes on to a helper it waits for in the foreground. */
+/** Signals tspod passes on to a helper it waits for in the foreground (exec). */
 export const FORWARD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
-export interface AttachedResult {
-  exitCode: number;
+function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (!(stream as NodeJS.WriteStream).writableLength) return resolve();
+    stream.write('', () => resolve());
+  });
 }
 
 /**
- * Runs the container with tspod's own stdio and waits for it. Returns the container's exit code
- * (125 setup failure, 126 cannot execute, 127 not found, as docker).
+ * Runs the container in the foreground by handing this very process over to the helper
+ * (execve): nothing of Node stays in memory while the container runs, the helper has tspod's
+ * pid, stdio and signals, records the end (exit and pid files, as the monitor does), removes
+ * the container for --rm, and its exit status is the container's. Never returns.
  */
-export async function startAttached(store: Store, c: Container, opts: { onStarted?: (pid: number) => void } = {}): Promise<AttachedResult> {
+async function handOver(store: Store, c: Container): Promise<never> {
   const layers = imageLayers(store, c);
-  const spec = buildRunConfig(store, c.dir, c.config, layers);
+  const spec = buildRunConfig(store, c.dir, c.config, layers, { handover: true });
   clearExit(c.dir);
-  const child = cp.spawn(helperPath(), ['run'], { stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe'] });
-  const configPipe = child.stdio[3] as NodeJS.WritableStream;
-  const statusPipe = child.stdio[4] as NodeJS.ReadableStream;
-  configPipe.on('error', () => undefined);
-  configPipe.end(encodeRunConfig(spec));
+  const file = path.join(c.dir, 'userdata', 'run.conf');
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, encodeRunConfig(spec), { mode: 0o600, flag: 'wx' });
+  const helper = helperPath();
+  saveState(c.dir, { status: 'running', monitorPid: process.pid, monitorStart: processStart(process.pid), startedAt: new Date().toISOString() });
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  (process as unknown as { execve(file: string, args: string[], env: NodeJS.ProcessEnv): void }).execve(helper, [helper, 'run', '--config', file], process.env);
+  throw new TspodError(`handing over to ${helper} failed`);
+}
 
-  // Signals for tspod go to the helper, which passes them to the container. A terminal's Ctrl-C
-  // reaches the helper directly (same process group): tspod must not die of it.
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      child.kill(sig);
-    } catch {
-      // already gone
-    }
-  };
-  for (const s of FORWARD) process.on(s, forward);
-
-  let statusText = '';
-  let started = false;
-  const startedAt = new Date().toISOString();
-  statusPipe.setEncoding('utf8');
-  statusPipe.on('data', (d: string) => {
-    statusText += d;
-    if (!started) {
-      const pid = parseStatus(statusText).find((s) => s.pid)?.pid;
-      if (pid) {
-        started = true;
-        saveState(c.dir, { status: 'running', pid, monitorPid: child.pid, monitorStart: child.pid ? processStart(child.pid) : undefined, startedAt });
-        opts.onStarted?.(pid);
-      }
-    }
-  });
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
-    child.on('error', (e) => reject(new TspodError(`starting the helper: ${e.message}`)));
-    child.on('close', (code, signal) => resolve([code, signal]));
-  });
-  for (const s of FORWARD) process.off(s, forward);
-
-  const statuses = parseStatus(statusText);
-  const failure = statuses.find((s) => s.error);
-  const end = statuses.find((s) => s.exit !== undefined || s.signal !== undefined);
-  let exitCode: number;
-  if (end) exitCode = end.exit ?? 128 + (end.signal ?? 0);
-  else if (failure) exitCode = failure.exitCode ?? 125;
-  else exitCode = code ?? (signal ? 128 + (require('node:os').constants.signals[signal] as number) : 125);
-  const state: ContainerState = {
-    status: started ? 'exited' : 'created',
-    exitCode: started ? exitCode : undefined,
-    startedAt: started ? startedAt : undefined,
-    finishedAt: started ? new Date().toISOString() : undefined,
-    ...(failure ? { error: failure.error } : {}),
-  };
-  saveState(c.dir, state);
-  if (failure && !started) {
-    throw new TspodError(failure.error ?? 'the container failed to start', { exitCode: failure.exitCode ?? 125 });
-  }
-  return { exitCode };
+/**
+ * Runs the container in the foreground, with tspod's own stdio; this process becomes the helper
+ * (see handOver) and exits with the container's code (125 setup failure, 126 cannot execute,
+ * 127 not found, as docker).
+ */
+export function startAttached(store: Store, c: Container): Promise<never> {
+  return handOver(store, c);
 }
 
 /** Starts the container under a monitor and returns once its process runs. */
