@@ -2,11 +2,18 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as crypto from 'node:crypto';
+
+/**
+ * Eight random hex digits for temporary names: unique enough next to the pid, and files are
+ * created with O_EXCL anyway. (Not node:crypto: loading it costs every command milliseconds.)
+ */
+export function randomHex8(): string {
+  return Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+}
 
 /** A temporary name next to `target`, unique to this process, recognisable by cleanup. */
 export function tempName(target: string): string {
-  return `${target}.tmp-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  return `${target}.tmp-${process.pid}-${randomHex8()}`;
 }
 
 /** Writes a whole file atomically: temporary name, fsync (unless told not to), rename. */

@@ -21,7 +21,7 @@ export class InspectCommand extends TspodCommand {
     const { inspectImage } = await import('../../core/image/inspect');
     const { findImage } = await import('../../core/image/lookup');
     const { renderList, JSON_STYLES } = await import('../../core/format');
-    const { removeEndedAutoRemove } = await import('../../core/container/remove');
+    const { removeEndedAutoRemove } = await import('../../core/container/autoremove');
     const store = await this.store();
     await removeEndedAutoRemove(store);
     const containerOnly = this.path[0] === 'container' || this.type === 'container';

@@ -15,7 +15,7 @@ async function eachContainer(
 ): Promise<number> {
   const { listContainers, findContainer } = await import('../../core/container/record');
   const { describe, TspodError } = await import('../../core/errors');
-  const { removeEndedAutoRemove } = await import('../../core/container/remove');
+  const { removeEndedAutoRemove } = await import('../../core/container/autoremove');
   const store = await cmd.store();
   await removeEndedAutoRemove(store);
   const all = listContainers(store);
@@ -94,7 +94,7 @@ export class StartCommand extends TspodCommand {
     if (this.attach && this.containers.length > 1) throw new UsageError('you cannot start and attach multiple containers at once');
     if (this.attach) {
       const { requireContainer } = await import('../../core/container/record');
-      const { removeEndedAutoRemove } = await import('../../core/container/remove');
+      const { removeEndedAutoRemove } = await import('../../core/container/autoremove');
       const store = await this.store();
       const code = await startContainer(store, requireContainer(store, this.containers[0]), { attach: true });
       await removeEndedAutoRemove(store);

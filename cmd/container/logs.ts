@@ -21,7 +21,7 @@ export class LogsCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { containerLogs, parseTimeArg } = await import('../../core/container/logs');
     const { requireContainer, listContainers } = await import('../../core/container/record');
-    const { removeEndedAutoRemove } = await import('../../core/container/remove');
+    const { removeEndedAutoRemove } = await import('../../core/container/autoremove');
     const store = await this.store();
     await removeEndedAutoRemove(store);
     let inputs = this.containers;

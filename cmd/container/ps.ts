@@ -24,17 +24,15 @@ export class PsCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { psContainers, psRows, psJson } = await import('../../core/container/list');
     const { renderList, psTableFormat, PS_HEADERS, JSON_STYLES } = await import('../../core/format');
-    const { removeEndedAutoRemove } = await import('../../core/container/remove');
+    const { removeEndedAutoRemove } = await import('../../core/container/autoremove');
     const store = await this.store();
-    await removeEndedAutoRemove(store);
+    const remaining = await removeEndedAutoRemove(store);
     const last = this.last === undefined ? undefined : Number(this.last);
-    const list = psContainers(store, {
-      all: this.all || last !== undefined || this.latest,
-      filters: this.filter,
-      last,
-      latest: this.latest,
-      sort: this.sort,
-    });
+    const list = psContainers(
+      store,
+      { all: this.all || last !== undefined || this.latest, filters: this.filter, last, latest: this.latest, sort: this.sort },
+      remaining,
+    );
     if (this.quiet) {
       for (const c of list) this.out(`${this.noTrunc ? c.config.id : c.config.id.slice(0, 12)}\n`);
       return 0;

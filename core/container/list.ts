@@ -61,8 +61,8 @@ function matchFilters(c: Container, filters: string[]): boolean {
   return true;
 }
 
-export function psContainers(store: Store, opts: PsOptions = {}): Container[] {
-  let list = listContainers(store);
+export function psContainers(store: Store, opts: PsOptions = {}, containers?: Container[]): Container[] {
+  let list = containers ?? listContainers(store);
   const filters = opts.filters ?? [];
   if (!opts.all && !filters.some((f) => f.startsWith('status=') || f.startsWith('exited='))) {
     list = list.filter((c) => c.state.status === 'running' || c.state.status === 'stopping');

@@ -72,19 +72,6 @@ export async function removeContainer(store: Store, c: Container, opts: RemoveOp
   await deleteTrees(paths);
 }
 
-/**
- * Removes the --rm containers whose process has ended. A detached one has no tspod waiting for
- * it (its monitor cannot remove the container it lives in), so the next tspod that looks at the
- * containers does it, before the user sees them: `ps -a` never lists an ended --rm container.
- */
-export async function removeEndedAutoRemove(store: Store): Promise<void> {
-  for (const c of listContainers(store)) {
-    if (!c.config.autoRemove || (c.state.status !== 'exited' && c.state.status !== 'stopped')) continue;
-    // Another tspod (the foreground `run --rm` itself) may be removing it at the same moment.
-    await removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
-  }
-}
-
 /** Removes every container that is not running; returns their IDs. */
 export async function pruneContainers(store: Store): Promise<string[]> {
   const out: string[] = [];

@@ -3,7 +3,6 @@
 import type { PullProgress } from '../image/pull';
 import type { Store } from '../store/store';
 import { createContainer, type CreateOptions } from './create';
-import { removeContainer } from './remove';
 import { startAttached, startDetached } from './start';
 
 export interface RunResult {
@@ -18,7 +17,7 @@ export async function runContainer(store: Store, o: CreateOptions, opts: { detac
     try {
       await startDetached(store, c);
     } catch (err) {
-      if (o.rm) await removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
+      if (o.rm) await (await import('./remove')).removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
       throw err;
     }
     return { id: c.config.id, exitCode: 0 };
@@ -28,7 +27,7 @@ export async function runContainer(store: Store, o: CreateOptions, opts: { detac
     return await startAttached(store, c);
   } catch (err) {
     // It never got as far as the container (a layer missing, the helper not executable).
-    if (o.rm) await removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
+    if (o.rm) await (await import('./remove')).removeContainer(store, c, { force: true, volumes: true }).catch(() => undefined);
     throw err;
   }
 }

@@ -3,7 +3,6 @@
 import type { ContainerUsage } from '../image/remove';
 import type { Store } from '../store/store';
 import { listContainers } from './record';
-import { removeContainer } from './remove';
 
 export function containerUsage(store: Store): ContainerUsage {
   let cached: ReturnType<typeof listContainers> | undefined;
@@ -11,6 +10,7 @@ export function containerUsage(store: Store): ContainerUsage {
   return {
     usersOf: (imageId) => all().filter((c) => c.config.image === imageId).map((c) => c.config.id),
     remove: async (ids) => {
+      const { removeContainer } = await import('./remove');
       for (const c of all().filter((x) => ids.includes(x.config.id))) await removeContainer(store, c, { force: true, volumes: true });
       cached = undefined;
     },

@@ -12,12 +12,11 @@
 //   ROOT/locks/                         per-layer extraction locks
 //   ROOT/tmp/PID-RAND/                  staging; removed when PID is gone
 
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TspodError, errnoCode } from '../errors';
-import { fsyncDir, mkdirp, pidAlive, readJson, tempOwnerPid, writeFileAtomic, writeJsonAtomic } from '../fsutil';
-import { lockFile, removeTrees, type Lock } from '../helper';
+import { fsyncDir, mkdirp, pidAlive, randomHex8, readJson, tempOwnerPid, writeFileAtomic, writeJsonAtomic } from '../fsutil';
+import type { Lock } from '../helper';
 import { log } from '../log';
 
 export const STORE_VERSION = 1;
@@ -131,6 +130,7 @@ export class Store {
     let done!: () => void;
     this.waiting = new Promise((r) => (done = r));
     try {
+      const { lockFile } = await import('../helper');
       this.heldLock = await lockFile(path.join(this.root, 'storage.lock'));
       this.lockDepth = 1;
       try {
@@ -148,7 +148,8 @@ export class Store {
 
   /** The lock that serialises unpacking of one layer across processes. */
   lockLayer(diffId: string): Promise<Lock> {
-    return lockFile(path.join(this.root, 'locks', `layer-${hexOf(diffId)}.lock`));
+    // The helper (child_process, crypto) loads only for commands that change the store.
+    return import('../helper').then(({ lockFile }) => lockFile(path.join(this.root, 'locks', `layer-${hexOf(diffId)}.lock`)));
   }
 
   private assertLocked(what: string): void {
@@ -182,7 +183,8 @@ export class Store {
 
   /** Stores a small blob after checking its digest. */
   putBlob(digest: string, data: Buffer): void {
-    const actual = 'sha256:' + crypto.createHash('sha256').update(data).digest('hex');
+    const { createHash } = require('node:crypto') as typeof import('node:crypto');
+    const actual = 'sha256:' + createHash('sha256').update(data).digest('hex');
     if (actual !== digest) throw new TspodError(`blob ${digest}: content has digest ${actual}`);
     const file = this.blobPath(digest);
     if (!fs.existsSync(file)) writeFileAtomic(file, data, 0o644);
@@ -283,7 +285,7 @@ export class Store {
   }
 
   private newTempPath(tag: string): string {
-    return path.join(this.tmpDir, `${process.pid}-${crypto.randomBytes(4).toString('hex')}-${tag}`);
+    return path.join(this.tmpDir, `${process.pid}-${randomHex8()}-${tag}`);
   }
 
   /** Removes staging entries left by processes that no longer exist. */
@@ -303,6 +305,7 @@ export class Store {
     if (stale.length === 0) return;
     log.debug(`removing ${stale.length} stale temporary entries`);
     try {
+      const { removeTrees } = await import('../helper');
       await removeTrees(stale);
     } catch (err) {
       log.warn(`cleaning up ${this.tmpDir}: ${(err as Error).message}`);
