@@ -2,6 +2,9 @@
 // module in this directory exporting a Benchmark (lib/contest.ts), added to this list.
 
 import type { Benchmark } from '../lib/contest';
+import { lifecycle } from './lifecycle';
 import { pull } from './pull';
+import { run } from './run';
+import { startup } from './startup';
 
-export const BENCHMARKS: Benchmark[] = [pull];
+export const BENCHMARKS: Benchmark[] = [pull, run, lifecycle, startup];

@@ -49,9 +49,14 @@ export interface BenchContext {
 export interface Contender {
   /** tspod, podman, or a floor's name. */
   name: string;
-  /** Untimed, as root, before each run (and once after the last): empty the stores, say. */
-  prepare?(): void;
+  /**
+   * Untimed, before each run (and once after the last): empty the stores as root, say, or bring a
+   * container into the state the run expects (lib/proc.ts runAsUser).
+   */
+  prepare?(): void | Promise<void>;
   argv: string[];
+  /** Added to the bench user's environment for this contender's runs. */
+  env?: Record<string, string>;
 }
 
 export interface Result {
@@ -61,6 +66,8 @@ export interface Result {
   peak?: MemoryPeak;
   runs: number;
   failures: number;
+  /** Why the contender was not run at all ("not available": the command does not exist yet). */
+  note?: string;
 }
 
 export interface Goal {
@@ -68,6 +75,8 @@ export interface Goal {
   maxRatio?: number;
   /** tspod's tree peak (MB) must not exceed this. */
   maxPeakMB?: number;
+  /** tspod median / the named contender's median must not exceed the value (Row.others). */
+  maxRatioVs?: Record<string, number>;
 }
 
 export interface Row {
@@ -78,7 +87,11 @@ export interface Row {
   results: Record<string, Result>;
   /** The contender (not tspod or podman) shown in the floor column, if any. */
   floor?: string;
+  /** Further contenders (the unbundled build, say), shown with tspod's ratio to each. */
+  others?: string[];
   goal?: Goal;
+  /** /proc/loadavg's three figures before and after the case: other work skews short runs most. */
+  load?: { before: string; after: string };
 }
 
 export function wantCase(ctx: BenchContext, name: string): boolean {
@@ -107,9 +120,9 @@ export async function contest(
   for (let i = 0; i < runs; i++) {
     progress(`  ${what.benchmark} ${what.case} on ${what.fs.name} #${i + 1}:`);
     for (const c of rotation(what.contenders, i)) {
-      c.prepare?.();
+      await c.prepare?.();
       settle();
-      const m = await measureAs(ctx.user, c.argv, { env: ctx.env, timeout: what.timeout });
+      const m = await measureAs(ctx.user, c.argv, { env: c.env ? { ...ctx.env, ...c.env } : ctx.env, timeout: what.timeout });
       const r = results[c.name];
       if (m.code === 0) {
         times.get(c.name)!.push(m.wallMs / 1000);
@@ -129,7 +142,7 @@ export async function contest(
     progress('\n');
   }
   // The stores of the last runs hold up to a few GB of the user's disk; nothing reads them.
-  for (const c of what.contenders) c.prepare?.();
+  for (const c of what.contenders) await c.prepare?.();
   for (const [name, t] of times) if (t.length) results[name].seconds = summarize(t);
   return results;
 }
