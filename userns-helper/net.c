@@ -216,8 +216,15 @@ static int start_slirp4netns(char **argv, struct herror *e)
     return herror_printf(e, EIO, "%s failed (%s): %s", argv[0], how, *text ? text : "no output");
 }
 
+/* Whether the network program publishes ports (pasta's -t/-u with something other than "none"):
+ * then its exit is awaited at the end, so that the ports are free again when we report the end. */
+static bool publishes;
+
 int net_start(const struct run_config *c, pid_t pid, struct herror *e)
 {
+    for (size_t i = 0; i + 1 < c->netargs.n; i++)
+        if ((strcmp(c->netargs.v[i], "-t") == 0 || strcmp(c->netargs.v[i], "-u") == 0) && strcmp(c->netargs.v[i + 1], "none") != 0)
+            publishes = true;
     if (c->net != NET_PASTA && c->net != NET_SLIRP4NETNS)
         return 0;
     char **argv = net_argv(&c->netargs, pid);
@@ -276,14 +283,15 @@ static size_t list_children(pid_t *out, size_t max)
 void net_stop(void)
 {
     /* pasta and slirp4netns keep nothing outside the network namespace that just went away, so
-     * SIGKILL loses nothing. Their exit (closing the tap device waits for RCU grace periods) is
-     * awaited, up to a second: until then a published port is still bound, and the next
-     * container that publishes it (`run --replace`, a systemd restart) would find it taken. */
+     * SIGKILL loses nothing. Their exit (closing the tap device waits for RCU grace periods)
+     * takes tens of milliseconds; it is awaited, up to a second, only when they published
+     * ports: until then a port is still bound, and the next container that publishes it
+     * (`run --replace`, a systemd restart) would find it taken. */
     pid_t kids[64];
     size_t n = list_children(kids, 64);
     for (size_t i = 0; i < n; i++)
         kill(kids[i], SIGKILL);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; publishes && i < n; i++)
         for (int t = 0; t < 1000; t++) {
             pid_t r = waitpid(kids[i], NULL, WNOHANG);
             if (r == kids[i] || (r < 0 && errno != EINTR))

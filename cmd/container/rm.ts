@@ -14,7 +14,7 @@ export class RmCommand extends TspodCommand {
   force = Option.Boolean('-f,--force', false, { description: 'Force removal of a running or unusable container' });
   ignore = Option.Boolean('-i,--ignore', false, { description: 'Ignore errors when a specified container is missing' });
   volumes = Option.Boolean('-v,--volumes', false, { description: 'Remove anonymous volumes associated with the container' });
-  time = Option.String('-t,--time', { description: 'Seconds to wait for stop before killing the container (default 10)' });
+  time = Option.String('-t,--time', { description: 'With --force: seconds to wait after the stop signal before killing (default: kill at once)' });
   containers = Option.Rest();
 
   async execute(): Promise<number> {
@@ -22,6 +22,8 @@ export class RmCommand extends TspodCommand {
     const { removeContainer } = await import('../../core/container/remove');
     const { listContainers, findContainer } = await import('../../core/container/record');
     const { describe, TspodError } = await import('../../core/errors');
+    const timeout = this.time === undefined ? undefined : Number(this.time);
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout >= 0)) throw new UsageError(`invalid argument "${this.time}" for "--time"`);
     const store = await this.store();
     const all = listContainers(store);
     const targets = this.all ? all.map((c) => c.config.id) : this.containers;
@@ -36,7 +38,7 @@ export class RmCommand extends TspodCommand {
           exitCode = exitCode || 1;
           continue;
         }
-        await removeContainer(store, c, { force: this.force, volumes: this.volumes });
+        await removeContainer(store, c, { force: this.force, volumes: this.volumes, timeout });
         this.out(`${input}\n`);
       } catch (err) {
         this.err(`Error: ${describe(err)}\n`);

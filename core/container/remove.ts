@@ -16,14 +16,46 @@ import { attachSocketPath } from './start';
  * another id (then the helper must do it inside the user namespace).
  */
 function removeOwnTree(dir: string): boolean {
-  try {
-    fs.rmSync(dir, { recursive: true, force: true });
-    return true;
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw err;
-    return false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return true;
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code !== 'EACCES' && code !== 'EPERM' && code !== 'ENOTEMPTY') throw err;
+      // overlayfs leaves its work/work directory mode 0: a directory of our own that we may
+      // open up. Anything else (files of subordinate ids) is the helper's job.
+      if (attempt > 0 || !openOwnDirs(dir)) return false;
+    }
   }
+}
+
+/** chmod u+rwx on the directories below `dir` that belong to us and refuse us; true if any. */
+function openOwnDirs(dir: string): boolean {
+  const uid = process.getuid?.() ?? 0;
+  let changed = false;
+  const walk = (d: string): void => {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(d);
+    } catch {
+      return;
+    }
+    if (!st.isDirectory() || st.uid !== uid) return;
+    if ((st.mode & 0o700) !== 0o700) {
+      fs.chmodSync(d, (st.mode & 0o7777) | 0o700);
+      changed = true;
+    }
+    let names: string[];
+    try {
+      names = fs.readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const n of names) walk(path.join(d, n));
+  };
+  walk(dir);
+  return changed;
 }
 
 export async function deleteTrees(paths: string[]): Promise<void> {
@@ -47,8 +79,15 @@ export async function removeContainer(store: Store, c: Container, opts: RemoveOp
         { exitCode: 2 },
       );
     }
-    await killContainer(c, 'SIGKILL');
-    await waitForExit(store, c.config.id, 10_000);
+    // rm -f kills at once, as docker does; with -t, the stop signal first and then SIGKILL after
+    // that many seconds, as podman's stop does.
+    if (opts.timeout !== undefined && opts.timeout > 0) {
+      const { stopContainer } = await import('./lifecycle');
+      await stopContainer(store, c, opts.timeout);
+    } else {
+      await killContainer(c, 'SIGKILL');
+      await waitForExit(store, c.config.id, 10_000);
+    }
   }
   // One rename takes the container out of the store; then its name is free again.
   const aside = path.join(store.tmpDir, `${process.pid}-${c.config.id.slice(0, 8)}-rmctr`);

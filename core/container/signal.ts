@@ -33,7 +33,8 @@ export async function killContainer(c: Container, signal: string): Promise<void>
 /** Waits until the container is no longer running; true if it ended within the time. */
 export async function waitForExit(store: Store, id: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+  // A killed container is usually gone within tens of milliseconds: look often at first.
+  for (let delay = 2, n = 0; ; delay = ++n < 25 ? 2 : Math.min(delay * 2, 100)) {
     const c = loadContainer(store, id);
     if (!c || (c.state.status !== 'running' && c.state.status !== 'stopping')) return true;
     if (Date.now() >= deadline) return false;
