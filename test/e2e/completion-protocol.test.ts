@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { freshStore, removeStore, REGISTRY, REPO_ROOT, runAs, TEST_USER, TSPOD_BIN, tspod, type RunResult } from '../lib';
+import { freshStore, REFERENCE_DIR, removeStore, REGISTRY, REPO_ROOT, runAs, TEST_USER, TSPOD_BIN, tspod, type RunResult } from '../lib';
 
 const IMAGE = `${REGISTRY}/busybox`;
-const REFERENCE = path.join(path.dirname(REPO_ROOT), 'shared', 'reference', 'podman-4.3.1');
+const REFERENCE = REFERENCE_DIR;
 const show = (r: RunResult) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 async function ok(p: Promise<RunResult>): Promise<RunResult> {

@@ -1,12 +1,12 @@
 // `inspect` of containers field by field (podman's names and shapes, as in
-// /work/shared/reference/podman-4.3.1/inspect-container-*.json): an exited one with mounts,
+// test/reference/podman-4.3.1/inspect-container-*.json): an exited one with mounts,
 // labels and changed capabilities, a running one with a published port, and a created one from
 // the layered image; --format templates; missing containers.
 
 import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixtures, TEST_USER, userInfo } from '../lib';
+import { fixtures, REFERENCE_DIR, TEST_USER, userInfo } from '../lib';
 import { closeBed, freePort, inspectOne, LAYERED, openBed, pidFile, PROBE, waitUntil, type Bed } from './container-helpers';
 import { assertOneLineError, show } from './image-helpers';
 
@@ -16,7 +16,7 @@ let hostDir: string;
 let t0: number;
 let t1: number;
 
-const REF = '/work/shared/reference/podman-4.3.1';
+const REF = REFERENCE_DIR;
 const ZERO = '0001-01-01T00:00:00Z';
 const RFC3339NANO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 const DEFAULT_CAPS = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_SETFCAP', 'CAP_SETGID', 'CAP_SETPCAP', 'CAP_SETUID', 'CAP_SYS_CHROOT'];

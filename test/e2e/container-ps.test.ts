@@ -1,11 +1,12 @@
-// `ps` as podman prints it (the columns of /work/shared/reference/podman-4.3.1/ps-a.txt, -a, -q,
+// `ps` as podman prints it (the columns of test/reference/podman-4.3.1/ps-a.txt, -a, -q,
 // --no-trunc, filters, JSON and templates), and removal: rm, rm -f of a running container,
 // container prune, and rmi of an image a container uses.
 
 import * as fs from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixtures, TEST_USER } from '../lib';
+import * as path from 'node:path';
+import { fixtures, REFERENCE_DIR, TEST_USER } from '../lib';
 import {
   alive,
   BUSYBOX,
@@ -112,7 +113,7 @@ test('--filter status=, name=, id=, exited=; a bad status is an error', async ()
 });
 
 test('--format json: podman’s keys in podman’s order, and the values', async () => {
-  const ref = JSON.parse(fs.readFileSync('/work/shared/reference/podman-4.3.1/ps-a.json', 'utf8')) as Record<string, unknown>[];
+  const ref = JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, 'ps-a.json'), 'utf8')) as Record<string, unknown>[];
   const list = JSON.parse((await bed.ok(['ps', '-a', '--format', 'json'])).stdout) as Record<string, any>[];
   assert.equal(list.map((c) => c.Names), [['web'], ['made'], ['done']]);
   for (const c of list) assert.equal(Object.keys(c), Object.keys(ref[0]), `keys of ${c.Names}`);

@@ -7,11 +7,11 @@ import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
-import { freshStore, removeStore, REGISTRY, REPO_ROOT, TEST_USER, tspod, type RunResult } from '../lib';
+import { freshStore, REFERENCE_DIR, removeStore, REGISTRY, TEST_USER, tspod, type RunResult } from '../lib';
 import { assertKnownFields, KUBE_TYPES, validateKube } from './generate-helpers';
 
 const IMAGE = `${REGISTRY}/busybox`;
-const REFERENCE = path.join(path.dirname(REPO_ROOT), 'shared', 'reference', 'podman-4.3.1', 'generate-kube.yaml');
+const REFERENCE = path.join(REFERENCE_DIR, 'generate-kube.yaml');
 const show = (r: RunResult) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
 async function ok(p: Promise<RunResult>): Promise<RunResult> {

@@ -15,6 +15,10 @@ export const REPO_ROOT = findRepoRoot(__dirname);
 /** test/.work unless TSPOD_TEST_WORK says otherwise: certs, registry data, fixtures.json, logs. */
 export const WORK_DIR = process.env.TSPOD_TEST_WORK || path.join(REPO_ROOT, 'test', '.work');
 export const TSPOD_BIN = path.join(REPO_ROOT, 'dist', 'tspod');
+/** podman 4.3.1's real outputs, to compare with (test/reference/README.md). */
+export const REFERENCE_DIR = path.join(REPO_ROOT, 'test', 'reference', 'podman-4.3.1');
+/** The helper that `npm run build` makes. */
+export const HELPER_BIN = path.join(REPO_ROOT, 'build', 'tspod-helper');
 export const CA_CERT = path.join(WORK_DIR, 'certs', 'ca.crt');
 export const FIXTURES_JSON = path.join(WORK_DIR, 'fixtures.json');
 

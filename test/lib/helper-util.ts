@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildMapping, mappingArgs, type IdMapping } from '../../core/idmap';
 import { encodeOp, OPS_MAGIC, type Op } from '../../core/layer/ops';
-import { REPO_ROOT } from './bed';
+import { HELPER_BIN } from './bed';
 import { runAs, userEnv, type RunOptions, type RunResult } from './run';
 import { userInfo } from './users';
 
-export const HELPER = process.env.TSPOD_HELPER || path.join(REPO_ROOT, 'userns-helper', 'tspod-helper');
+export const HELPER = process.env.TSPOD_HELPER || HELPER_BIN;
 
 /** The mapping tspod would use for `user`: its subordinate ranges, or the single-uid fallback. */
 export function mappingFor(user: string): IdMapping {

@@ -2,14 +2,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { REFERENCE_DIR } from '../lib/bed';
 import { jsonString, JSON_STYLES, toJson } from '../../core/format/json';
 
 function reference(name: string): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const file = path.join(dir, 'shared', 'reference', 'podman-4.3.1', name);
-    if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8');
-    if (path.dirname(dir) === dir) throw new Error(`shared/reference/podman-4.3.1/${name} not found above ${__dirname}`);
-  }
+  return fs.readFileSync(path.join(REFERENCE_DIR, name), 'utf8');
 }
 
 // podman's own JSON, parsed and written again, must come out byte for byte.

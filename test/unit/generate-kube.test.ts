@@ -10,9 +10,9 @@ import { parseAllDocuments } from 'yaml';
 import { buildPod, buildService, renderKube, resolveUser, kubeName, hostPathVolumeName, type KubeContainerInput } from '../../core/generate/kube';
 import { TspodError } from '../../core/errors';
 import { assertKnownFields, validateKube, KUBE_TYPES } from '../e2e/generate-helpers';
-import { REPO_ROOT } from '../lib';
+import { REFERENCE_DIR } from '../lib';
 
-const REFERENCE = path.join(path.dirname(REPO_ROOT), 'shared', 'reference', 'podman-4.3.1', 'generate-kube.yaml');
+const REFERENCE = path.join(REFERENCE_DIR, 'generate-kube.yaml');
 const NOW = new Date('2026-11-22T08:31:00.123Z');
 const TSPOD_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'];
 

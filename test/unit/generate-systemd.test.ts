@@ -8,9 +8,9 @@ import * as assert from 'uvu/assert';
 import { containerUnit, escapeSystemdArg, unixDate, type SystemdContainer, type SystemdContext, type SystemdOptions } from '../../core/generate/systemd';
 import { TspodError } from '../../core/errors';
 import { execArgv, expandSpecifiers, parseUnit, splitWords, unitValue, unitValues } from '../e2e/generate-helpers';
-import { REPO_ROOT } from '../lib';
+import { REFERENCE_DIR } from '../lib';
 
-const REFERENCE = path.join(path.dirname(REPO_ROOT), 'shared', 'reference', 'podman-4.3.1');
+const REFERENCE = REFERENCE_DIR;
 const ID = '854f8f91371a9c654bde5a9e79192d7ca7f9c99ac421a9b75ed6a4eb258e7866';
 // `run`'s options that take a value, as describeCommand(RunCommand) gives them (a subset is enough here).
 const RUN_VALUE_FLAGS = new Set(['--name', '-e', '--env', '-p', '--publish', '-v', '--volume', '-w', '--workdir', '-u', '--user', '--network', '--net', '--restart', '--hostname', '--stop-timeout', '--entrypoint', '-l', '--label']);
