@@ -523,7 +523,7 @@ static _Noreturn void report(int fd, int code, pid_t pid, const char *text)
     _exit(code ? code : 0);
 }
 
-_Noreturn void monitor_main(const struct run_config *c, int report_fd)
+_Noreturn void monitor_main(const struct run_config *c, int report_fd, int hold_fd)
 {
     struct monitor m = { .c = c, .log_fd = -1, .listen_fd = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1 };
     struct herror e;
@@ -617,7 +617,7 @@ _Noreturn void monitor_main(const struct run_config *c, int report_fd)
     net_stop();
     say_exit(&m);
     run_exit_command(c);
-    remove_after_exit(c);
+    remove_after_exit(c, hold_fd);
     /* The container's own status, so that a service manager watching the monitor (systemd's
      * PIDFile=, Restart=on-failure) sees how the container ended. */
     _exit(WIFSIGNALED(m.status) ? 128 + WTERMSIG(m.status) : WEXITSTATUS(m.status));

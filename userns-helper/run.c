@@ -26,6 +26,7 @@
 
 #define CONFIG_FD 3
 #define STATUS_FD 4
+#define HOLD_FD 5
 
 /* Signals the helper passes on to the container (the terminal's and the usual job controls). */
 static const int forwarded_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
@@ -121,8 +122,27 @@ int report_failure(int status_fd, const char *msg, int code)
 /* rmpath and unlink: what tspod would otherwise do after `run --rm` when it is no longer there
  * (it handed its process over to the helper). A tree that holds files of subordinate ids is
  * removed from inside a user namespace with the container's mapping. */
-void remove_after_exit(const struct run_config *c)
+void remove_after_exit(const struct run_config *c, int hold)
 {
+    /* tspod may still be writing the container's state (a container that ends at once): its
+     * end of the hold pipe closes when it is done or gone. A minute at most. */
+    if (hold >= 0) {
+        char buf[64];
+        struct pollfd pfd = { .fd = hold, .events = POLLIN };
+        for (int waited = 0; waited < 60; waited++) {
+            int r = poll(&pfd, 1, 1000);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0)
+                break;
+            if (r == 0)
+                continue;
+            ssize_t n = read(hold, buf, sizeof buf);
+            if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+                break;
+        }
+        close(hold);
+    }
     for (size_t i = 0; i < c->unlinks.n; i++) {
         cleanup_free char *link = xstrdup(c->unlinks.v[i]);
         char *target = strchr(link, '\x1f');
@@ -397,7 +417,7 @@ static int finish_foreground(const struct run_config *c, int status, const struc
         write_file_atomic(c->exitfile, json, (size_t)len, &e);
     }
     run_exit_command(c);
-    remove_after_exit(c);
+    remove_after_exit(c, -1);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
@@ -460,10 +480,17 @@ static int run_detached(const struct run_config *c, int status_fd)
         pid_t mon = fork();
         if (mon != 0)
             _exit(mon < 0 ? 1 : 0);
+        /* tspod's hold pipe (fd 5), kept as fd 3 when the container is to be removed at its end:
+         * the monitor waits for tspod to have recorded the start before it removes anything. */
+        int hold = -1;
+        struct stat st;
+        if ((c->rmpaths.n || c->unlinks.n) && fstat(HOLD_FD, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) &&
+            dup3(HOLD_FD, 3, O_CLOEXEC) == 3)
+            hold = 3;
         /* A daemon keeps no descriptor of its caller's (the status pipe above all: tspod reads
-         * it to its end) except the report pipe. */
-        close_fds_except(3, rp[1]);
-        monitor_main(c, rp[1]);
+         * it to its end) except the report pipe and the hold pipe. */
+        close_fds_except(hold < 0 ? 3 : 4, rp[1]);
+        monitor_main(c, rp[1], hold);
     }
     close(rp[1]);
     waitpid_retry(first, NULL, 0);

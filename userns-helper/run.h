@@ -211,7 +211,7 @@ struct monitor_report {
     int32_t pid;
     char text[1024];
 };
-_Noreturn void monitor_main(const struct run_config *c, int report_fd);
+_Noreturn void monitor_main(const struct run_config *c, int report_fd, int hold_fd);
 
 /* Writes a whole file under a temporary name, then renames it into place. */
 int write_file_atomic(const char *path, const char *data, size_t len, struct herror *e);
@@ -219,7 +219,7 @@ int write_file_atomic(const char *path, const char *data, size_t len, struct her
 int exit_record(char *json, size_t size, int status, const struct timespec *started, const struct timespec *finished);
 /* After the container ended: exitcmd; then rmpath and unlink (PROTOCOL.md). */
 void run_exit_command(const struct run_config *c);
-void remove_after_exit(const struct run_config *c);
+void remove_after_exit(const struct run_config *c, int hold);
 
 /* Time as RFC 3339 with nanoseconds in UTC ("2026-11-22T08:30:58.599246883Z"). */
 void format_rfc3339nano(char *buf, size_t len, const struct timespec *ts);

@@ -46,7 +46,8 @@ export async function waitContainer(store: Store, c: Container): Promise<number>
     const now = loadContainer(store, c.config.id);
     if (!now) throw new TspodError(`no container with name or ID "${c.config.name}" found: no such container`);
     if (now.state.status === 'exited' || now.state.status === 'stopped') {
-      saveState(now.dir, now.state);
+      // Records the end the exit file told; an --rm container's monitor is removing it.
+      if (!now.config.autoRemove) saveState(now.dir, now.state);
       return now.state.exitCode ?? 0;
     }
     await new Promise((r) => setTimeout(r, delay));

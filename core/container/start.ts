@@ -96,7 +96,11 @@ export async function startDetached(store: Store, c: Container): Promise<Contain
   const spec = buildRunConfig(store, c.dir, c.config, layers, { detach: true, attachSocket: attach });
   clearExit(c.dir);
   const startedAt = new Date().toISOString();
-  const child = cp.spawn(helperPath(), ['run'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+  // fd 5, the hold pipe: a container with --rm that ends at once is not removed by its monitor
+  // before this process has recorded its start (the pipe closes below, or when tspod ends).
+  const child = cp.spawn(helperPath(), ['run'], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  const hold = (child.stdio as unknown as { destroy(): void; on(e: string, f: () => void): void }[])[5];
+  hold.on('error', () => undefined);
   (child.stdio[3] as NodeJS.WritableStream).on('error', () => undefined);
   (child.stdio[3] as NodeJS.WritableStream).end(encodeRunConfig(spec));
   let statusText = '';
@@ -112,6 +116,7 @@ export async function startDetached(store: Store, c: Container): Promise<Contain
   const pid = statuses.find((s) => s.pid)?.pid;
   const failure = statuses.find((s) => s.error);
   if (!pid) {
+    hold.destroy();
     const message = failure?.error ?? (stderr.trim().split('\n').pop() || 'the container failed to start');
     saveState(c.dir, { status: 'created', error: message });
     throw new TspodError(message.replace(/^tspod-helper: /, ''), { exitCode: failure?.exitCode ?? 125 });
@@ -128,6 +133,7 @@ export async function startDetached(store: Store, c: Container): Promise<Contain
     restartCount: c.state.restartCount,
   };
   saveState(c.dir, state);
+  hold.destroy();
   return state;
 }
 

@@ -227,6 +227,18 @@ test('run -d --rm: the container is gone once it ends; stop of one removes it to
   assert.equal(leftovers(bed.store), NOTHING_LEFT);
 });
 
+test('run -d --rm of containers that end at once, eight together: every one is removed, nothing is left', async () => {
+  // A container that ends before run -d has recorded its start: the monitor waits for tspod
+  // (the hold pipe) and only then removes it, so no state file brings its directory back.
+  const names = Array.from({ length: 8 }, (_, i) => `quick${i}`);
+  const rs = await Promise.all(names.map((n) => bed.ok(['run', '-d', '--rm', '--name', n, PROBE, '/probe', 'exit', '0'])));
+  const ids = rs.map((r) => r.stdout.trim());
+  for (const id of ids) assert.match(id, /^[0-9a-f]{64}$/);
+  await waitUntil(() => ids.every((id) => !fs.existsSync(containerDir(bed.store, id))), 15_000, 'all eight to be removed');
+  assert.is((await bed.ok(['ps', '-a', '--format', '{{.Names}}'])).stdout, '');
+  assert.equal(leftovers(bed.store), NOTHING_LEFT);
+});
+
 test('create, then start; a start that fails says why (127) and leaves the container Created', async () => {
   const id = (await bed.ok(['create', '--name', 'later', PROBE, '/probe', 'sleep-trap'])).stdout.trim();
   assert.match(id, /^[0-9a-f]{64}$/);
