@@ -116,7 +116,7 @@ export function processStart(pid: number): string | undefined {
   return procStat(pid)?.[19];
 }
 
-function monitorAlive(state: ContainerState): boolean {
+export function monitorAlive(state: ContainerState): boolean {
   if (!state.monitorPid || !pidAlive(state.monitorPid)) return false;
   const stat = procStat(state.monitorPid);
   // A killed monitor stays a zombie until its parent (init, as it is a daemon) reaps it: gone.
