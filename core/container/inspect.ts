@@ -6,6 +6,7 @@ import type { Store } from '../store/store';
 import { signalNumber } from './create';
 import { containerMapping } from './spec';
 import type { Container } from './record';
+import { homeDirectory, readContainerFile } from './etc-files';
 
 function portMap(c: Container): Record<string, Array<{ HostIp: string; HostPort: string }>> {
   const out: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
@@ -23,6 +24,20 @@ const OCI_DEFAULT_CAPS = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSE
 
 const ZERO = new Timestamp(GO_ZERO_TIME);
 const time = (iso?: string) => (iso ? new Timestamp(iso) : ZERO);
+
+/**
+ * The environment the container's process gets: its configuration plus HOME, which the helper
+ * adds from the container's /etc/passwd when neither the image nor -e set it (as podman shows).
+ */
+function processEnv(store: Store, c: Container, layers: string[]): string[] {
+  const env = c.config.env;
+  if (env.some((e) => e.startsWith('HOME='))) return env;
+  const keepId = c.config.userns.startsWith('keep-id') && !c.config.user;
+  const user = keepId ? String(process.getuid?.() ?? 0) : c.config.user;
+  const home = `HOME=${homeDirectory(user, readContainerFile(store, c, 'etc/passwd', layers))}`;
+  const at = env.findIndex((e) => e.startsWith('HOSTNAME='));
+  return at < 0 ? [...env, home] : [...env.slice(0, at), home, ...env.slice(at)];
+}
 
 export function inspectContainer(store: Store, c: Container) {
   const { config: cfg, state: st, dir } = c;
@@ -127,7 +142,7 @@ export function inspectContainer(store: Store, c: Container) {
       Tty: cfg.tty,
       OpenStdin: cfg.stdin,
       StdinOnce: false,
-      Env: cfg.env,
+      Env: processEnv(store, c, layers),
       Cmd: cfg.cmd.length ? cfg.cmd : null,
       Image: cfg.imageName,
       Volumes: null,

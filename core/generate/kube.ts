@@ -13,6 +13,7 @@ import { TspodError } from '../errors';
 import { readImageConfig, type ImageRuntimeConfig } from '../image/config';
 import type { Store } from '../store/store';
 import type { Container } from '../container/record';
+import { parseIdFile, readContainerFile } from '../container/etc-files';
 import { DEFAULT_PATH } from '../container/command';
 import { toYaml, type YamlValue } from './yaml';
 
@@ -301,49 +302,6 @@ export function renderKube(docs: YamlMap[], opts: { version: string; hostPaths: 
 
 // ---------------------------------------------------------------------------------------------
 // Gathering the input (effects: the store's files and the host's paths)
-
-interface IdEntry {
-  name: string;
-  id: number;
-  gid?: number;
-}
-
-function parseIdFile(text: string, withGid: boolean): IdEntry[] {
-  const out: IdEntry[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(':');
-    if (f.length < 3 || line.startsWith('#')) continue;
-    const id = Number(f[2]);
-    if (!Number.isInteger(id)) continue;
-    out.push({ name: f[0], id, gid: withGid && f.length > 3 && f[3] !== '' ? Number(f[3]) : undefined });
-  }
-  return out;
-}
-
-/**
- * A file of the container's root file system as it stands: its writable layer first, then the
- * image's layers from the top. Symbolic links are not followed (they would lead into the host).
- */
-export function readContainerFile(store: Store, c: Container, rel: string, layers: string[]): string | undefined {
-  const dirs = [path.join(c.dir, 'upper'), ...[...layers].reverse().map((l) => store.layerDiffPath(l))];
-  for (const d of dirs) {
-    const p = path.join(d, rel);
-    let st: fs.Stats;
-    try {
-      st = fs.lstatSync(p);
-    } catch {
-      continue;
-    }
-    // A whiteout (character device 0/0) or anything but a plain file hides the lower layers' copy.
-    if (!st.isFile()) return undefined;
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
 
 /** uid and gid of `-u USER[:GROUP]` as the container's /etc/passwd and /etc/group define them. */
 export function resolveUser(user: string, passwd: string | undefined, group: string | undefined): { uid: number; gid: number } {

@@ -98,7 +98,7 @@ test('an exited container: identity, command, state, image, config, host config,
   assert.is(c.WorkingDir, '/');
   assert.equal(c.Labels, { a: 'b' });
   assert.equal([c.Tty, c.OpenStdin, c.StopSignal, c.StopTimeout], [false, false, 15, 10]);
-  for (const e of ['X=1', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${i.Id.slice(0, 12)}`]) {
+  for (const e of ['X=1', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/root', `HOSTNAME=${i.Id.slice(0, 12)}`]) {
     assert.ok(c.Env.includes(e), `Env has ${e}: ${c.Env.join(' ')}`);
   }
   assert.ok(Array.isArray(c.CreateCommand) && c.CreateCommand.includes('--cap-add'), `CreateCommand ${JSON.stringify(c.CreateCommand)}`);
@@ -158,6 +158,25 @@ test("a created container from the layered image: the image's Entrypoint, Cmd, W
   assert.is(i.Config.StopSignal, 2);
   assert.is(i.Image, img.imageId);
   assert.is(i.ImageName, LAYERED);
+});
+
+test("Config.Env has the HOME the process gets: from the container's /etc/passwd for -u, / without an entry, -e HOME wins", async () => {
+  const cases: [string[], string][] = [
+    [[], '/root'],
+    [['-u', 'user'], '/home/user'],
+    [['-u', '1:1'], '/usr/sbin'],
+    [['-u', '4242'], '/'],
+    [['-e', 'HOME=/srv/home'], '/srv/home'],
+  ];
+  for (const [i, [flags, home]] of cases.entries()) {
+    const name = `home${i}`;
+    const r = await bed.ok(['run', '--name', name, ...flags, PROBE, '/probe', 'env']);
+    const seen = r.stdout.split('\n').filter((l) => l.startsWith('HOME='));
+    assert.equal(seen, [`HOME=${home}`], `the process of ${flags.join(' ') || 'root'}`);
+    const env = JSON.parse((await bed.ok(['inspect', '--format', '{{json .Config.Env}}', name])).stdout) as string[];
+    assert.equal(env.filter((e) => e.startsWith('HOME=')), [`HOME=${home}`], `inspect of ${flags.join(' ') || 'root'}: ${env.join(' ')}`);
+    await bed.ok(['rm', name]);
+  }
 });
 
 test('--format templates: {{.State.Status}} {{.State.ExitCode}}, nested fields, json; several containers at once', async () => {
