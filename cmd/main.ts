@@ -6,6 +6,7 @@ import { Cli, UsageError, type Command } from 'clipanion';
 import type { TspodContext, GlobalOptions } from './context';
 import { commandClasses } from './commands';
 import { commandClassAt, renderCommandHelp, renderNounHelp, renderTopHelp } from './help';
+import { describeCommand } from './system/complete';
 import { VERSION } from '../core/version';
 
 const EXIT_ENGINE = 125;
@@ -83,17 +84,26 @@ const VALUE_FLAGS = new Set(
     .split(' '),
 );
 
+/** Short options of a command: the letter, and whether it takes a value. */
+export type ShortOptions = Map<string, boolean>;
+
 /**
  * podman (Go's pflag) takes `--flag=true` and `--flag=false` for boolean flags; clipanion's
- * booleans take `--flag` and `--no-flag`. Rewrites the former into the latter.
+ * booleans take `--flag` and `--no-flag`. pflag also takes a short option's value in the same
+ * word (`-t0`, `-p8080:80`, `-t=0`) and a value option at the end of a cluster (`-dp 8080:80`);
+ * clipanion wants the value as the next word. Rewrites the former into the latter. `shorts`
+ * (asked for only when a word needs it) gives the verb's short options; a word with a letter
+ * that is not one of them is left for clipanion to refuse.
  */
-export function normalizeBoolFlags(args: string[]): string[] {
+export function normalizeFlags(args: string[], shorts: () => ShortOptions = () => new Map()): string[] {
   const out: string[] = [];
   let verbWords = 0;
   while (verbWords < args.length && verbWords < 2 && !args[verbWords].startsWith('-')) verbWords++;
   const verb = args.slice(0, verbWords).join(' ');
   const proxy = PROXY_VERBS.has(verb) || PROXY_VERBS.has(args[0]);
   let positional = false;
+  // The word before was a flag whose value is this word.
+  let value = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (i < verbWords || positional || a === '--') {
@@ -101,12 +111,65 @@ export function normalizeBoolFlags(args: string[]): string[] {
       out.push(a);
       continue;
     }
+    if (value) {
+      value = false;
+      out.push(a);
+      continue;
+    }
     const m = /^--([a-z][a-z0-9-]*)=(true|false)$/.exec(a);
-    if (m) out.push(m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`);
-    else out.push(a);
-    if (proxy && !a.startsWith('-') && !(i > 0 && VALUE_FLAGS.has(args[i - 1]))) positional = true;
+    if (m) {
+      out.push(m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`);
+      continue;
+    }
+    if (/^-[A-Za-z]./.test(a)) {
+      const split = splitShortCluster(a, shorts());
+      if (split) {
+        out.push(...split.words);
+        value = split.wantsValue;
+        continue;
+      }
+    }
+    out.push(a);
+    if (proxy && VALUE_FLAGS.has(a)) value = true;
+    else if (proxy && !a.startsWith('-')) positional = true;
   }
   return out;
+}
+
+/** `-fa` -> -f -a; `-t0`, `-t=0` -> -t 0; `-dp` -> -d -p (wantsValue: the next word is p's). */
+function splitShortCluster(word: string, shorts: ShortOptions): { words: string[]; wantsValue: boolean } | undefined {
+  const words: string[] = [];
+  for (let j = 1; j < word.length; j++) {
+    const takes = shorts.get(word[j]);
+    if (takes === undefined) return undefined;
+    words.push(`-${word[j]}`);
+    if (!takes) continue;
+    const rest = word.slice(word[j + 1] === '=' ? j + 2 : j + 1);
+    if (rest === '' && j + 1 === word.length) return { words, wantsValue: true };
+    words.push(rest);
+    return { words, wantsValue: false };
+  }
+  return { words, wantsValue: false };
+}
+
+/** The short options of the command that the leading words of `args` name, from its class's options. */
+export function shortOptionsOf(cli: Cli<TspodContext>, args: string[]): ShortOptions {
+  const words: string[] = [];
+  for (const a of args) {
+    if (a.startsWith('-') || words.length === 2) break;
+    words.push(a);
+  }
+  const map: ShortOptions = new Map();
+  for (let n = words.length; n > 0; n--) {
+    const cls = commandClassAt(cli, words.slice(0, n));
+    if (!cls) continue;
+    for (const f of describeCommand(cls).flags) {
+      const short = f.names.find((x) => /^-[A-Za-z]$/.test(x));
+      if (short) map.set(short[1], f.takesValue);
+    }
+    break;
+  }
+  return map;
 }
 
 /**
@@ -114,7 +177,7 @@ export function normalizeBoolFlags(args: string[]): string[] {
  * compiles a state machine of every registered command on each run; with only the verb's own
  * commands that costs a fraction of a millisecond instead of tens.
  */
-function makeCli(verb?: string): Cli<TspodContext> {
+export function makeCli(verb?: string): Cli<TspodContext> {
   const cli = new Cli<TspodContext>({ binaryName: 'tspod', binaryLabel: 'tspod', binaryVersion: VERSION, enableColors: false });
   const all = commandClasses();
   const some = verb === undefined ? [] : all.filter((c) => (c.paths ?? []).some((p) => p[0] === verb));
@@ -170,7 +233,9 @@ export async function run(argv: string[], io: Pick<TspodContext, 'stdin' | 'stdo
   const context: TspodContext = { ...Cli.defaultContext, ...io, globals, colorDepth: 1 };
   let command: Command<TspodContext>;
   try {
-    command = makeCli(rest[0]).process(normalizeBoolFlags(rest), context) as Command<TspodContext>;
+    const cli = makeCli(rest[0]);
+    let shorts: ShortOptions | undefined;
+    command = cli.process(normalizeFlags(rest, () => (shorts ??= shortOptionsOf(cli, rest))), context) as Command<TspodContext>;
   } catch (err) {
     return usageFailure(full(), io, rest, err);
   }
