@@ -26,6 +26,7 @@ import { GenerateSystemdCommand } from './generate/systemd';
 import { GenerateKubeCommand } from './generate/kube';
 import { CompletionCommand } from './system/completion';
 import { CompleteCommand } from './system/complete';
+import { VolumeCreateCommand, VolumeLsCommand, VolumeInspectCommand, VolumeRmCommand, VolumePruneCommand } from './volume/volume';
 
 export function commandClasses(): Array<CommandClass<TspodContext>> {
   return [
@@ -55,6 +56,11 @@ export function commandClasses(): Array<CommandClass<TspodContext>> {
     AttachCommand,
     TopCommand,
     CpCommand,
+    VolumeCreateCommand,
+    VolumeLsCommand,
+    VolumeInspectCommand,
+    VolumeRmCommand,
+    VolumePruneCommand,
     VersionCommand,
     InfoCommand,
     GenerateSystemdCommand,

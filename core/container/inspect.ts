@@ -25,6 +25,12 @@ const OCI_DEFAULT_CAPS = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSE
 const ZERO = new Timestamp(GO_ZERO_TIME);
 const time = (iso?: string) => (iso ? new Timestamp(iso) : ZERO);
 
+/** A mount of a volume of the store (ROOT/volumes/NAME/_data) is podman's type volume, with its name. */
+function mountKind(store: Store, source: string, type: string): { Type: string; Name?: string } {
+  const rel = path.relative(path.join(store.root, 'volumes'), source).split(path.sep);
+  return rel.length === 2 && rel[1] === '_data' && !rel[0].startsWith('.') ? { Type: 'volume', Name: rel[0] } : { Type: type };
+}
+
 /**
  * The environment the container's process gets: its configuration plus HOME, which the helper
  * adds from the container's /etc/passwd when neither the image nor -e set it (as podman shows).
@@ -102,10 +108,10 @@ export function inspectContainer(store: Store, c: Container) {
       },
     },
     Mounts: cfg.mounts.map((m) => ({
-      Type: m.type,
+      ...mountKind(store, m.source, m.type),
       Source: m.source,
       Destination: m.destination,
-      Driver: '',
+      Driver: mountKind(store, m.source, m.type).Type === 'volume' ? 'local' : '',
       Mode: '',
       Options: m.options.filter((o) => o !== 'ro' && o !== 'rw'),
       RW: !m.options.includes('ro'),
