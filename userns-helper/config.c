@@ -193,6 +193,8 @@ static int parse_mount(char *spec, struct mount_entry *m, struct herror *e)
                 m->recursive = false;
             else if (apply_propagation_word(w, &m->propagation))
                 ;
+            else if (strcmp(w, "copyup") == 0)
+                m->copyup = true;
             else if (strcmp(w, "z") == 0 || strcmp(w, "Z") == 0)
                 ; /* SELinux relabelling: nothing to do without SELinux */
             else

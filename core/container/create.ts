@@ -15,9 +15,9 @@ import { formatReference, parseReference } from '../reference';
 import type { ImageRecord, Store } from '../store/store';
 import { mergeEnv, readEnvFiles, resolveCommand, generateName, validName } from './command';
 import { DEFAULT_CAPS, type MountSpec } from './helper-config';
-import { parseMount, parseNetwork, parseNetworkOptions, parsePublish, parseTmpfs, parseVolume, resolveCaps, type VolumeSpec } from './options';
+import { cleanContainerPath, parseMount, parseNetwork, parseNetworkOptions, parsePublish, parseTmpfs, parseVolume, resolveCaps, type VolumeSpec } from './options';
 import { containerDir, loadContainer, nameOwner, reserveName, saveConfig, saveState, type Container, type ContainerConfig } from './record';
-import { volumePath } from './volumes';
+import { anonymousVolumeName, skipCopyUp, volumePath } from './volumes';
 
 export interface CreateOptions {
   image: string;
@@ -119,8 +119,10 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
       if (!fs.existsSync(v.mount.source)) throw new TspodError(`statfs ${v.mount.source}: no such file or directory`);
       mounts.push(v.mount);
     } else {
-      const name = v.volume || `anon-${crypto.randomBytes(16).toString('hex')}`;
-      mounts.push({ ...v.mount, source: volumePath(store, name, true) });
+      const name = v.volume || anonymousVolumeName();
+      const source = volumePath(store, name, true);
+      if (v.nocopy) skipCopyUp(source);
+      mounts.push({ ...v.mount, source });
     }
   }
   mounts.push(...o.tmpfs.map(parseTmpfs));
@@ -128,6 +130,15 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
   for (const m of mounts) {
     if (dests.has(m.destination)) throw new TspodError(`duplicate mount destination ${m.destination}`);
     dests.add(m.destination);
+  }
+  // The image's VOLUMEs that no mount of the user's covers: an anonymous volume each, which the
+  // image's files there are copied into when the container first starts (docker's behaviour).
+  for (const dir of Object.keys(cfg.Volumes ?? {})) {
+    if (!dir.startsWith('/')) continue;
+    const destination = cleanContainerPath(dir);
+    if (destination === '/' || dests.has(destination)) continue;
+    dests.add(destination);
+    mounts.push({ type: 'bind', source: volumePath(store, anonymousVolumeName(), true), destination, options: ['rbind', 'rw'] });
   }
 
   const network = parseNetwork(o.network, availableNetworks(o.hostEnv));

@@ -7,6 +7,7 @@ import { signalNumber } from './create';
 import { containerMapping } from './spec';
 import type { Container } from './record';
 import { homeDirectory, readContainerFile } from './etc-files';
+import { volumeOfSource } from './volumes';
 
 function portMap(c: Container): Record<string, Array<{ HostIp: string; HostPort: string }>> {
   const out: Record<string, Array<{ HostIp: string; HostPort: string }>> = {};
@@ -27,8 +28,8 @@ const time = (iso?: string) => (iso ? new Timestamp(iso) : ZERO);
 
 /** A mount of a volume of the store (ROOT/volumes/NAME/_data) is podman's type volume, with its name. */
 function mountKind(store: Store, source: string, type: string): { Type: string; Name?: string } {
-  const rel = path.relative(path.join(store.root, 'volumes'), source).split(path.sep);
-  return rel.length === 2 && rel[1] === '_data' && !rel[0].startsWith('.') ? { Type: 'volume', Name: rel[0] } : { Type: type };
+  const name = volumeOfSource(store, source);
+  return name !== undefined ? { Type: 'volume', Name: name } : { Type: type };
 }
 
 /**

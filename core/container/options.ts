@@ -38,11 +38,18 @@ export interface VolumeSpec {
   mount: MountSpec;
   /** A named (or anonymous, when name is empty) volume rather than a host path. */
   volume?: string;
+  /** -v NAME:/dir:nocopy, --mount type=volume,volume-nocopy: the image's files are not copied in. */
+  nocopy?: boolean;
+}
+
+/** An absolute path of the container, lexically clean: `/data/` and `/data` are one place. */
+export function cleanContainerPath(p: string): string {
+  return path.posix.normalize(p).replace(/(.)\/$/, '$1');
 }
 
 function checkDest(dest: string, what: string): string {
   if (!dest.startsWith('/')) throw new TspodError(`invalid container path "${dest}" in ${what}: must be an absolute path`);
-  return path.posix.normalize(dest);
+  return cleanContainerPath(dest);
 }
 
 function bindOptions(opts: string[], what: string): string[] {
@@ -74,7 +81,7 @@ export function parseVolume(spec: string, cwd: string): VolumeSpec {
     return { mount: { type: 'bind', source: path.resolve(cwd, src), destination, options } };
   }
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(src)) throw new TspodError(`invalid volume name "${src}"`);
-  return { mount: { type: 'bind', source: '', destination, options }, volume: src };
+  return { mount: { type: 'bind', source: '', destination, options }, volume: src, nocopy: (opts ?? '').split(',').includes('nocopy') };
 }
 
 /** --tmpfs DST[:OPTS] */
@@ -114,7 +121,8 @@ export function parseMount(spec: string, cwd: string): VolumeSpec {
     }
     case 'volume': {
       const src = kv.get('source') ?? kv.get('src') ?? '';
-      return { mount: { type: 'bind', source: '', destination, options: ['rbind', ro ? 'ro' : 'rw'] }, volume: src };
+      const nocopy = flags.includes('volume-nocopy') || kv.get('volume-nocopy') === 'true';
+      return { mount: { type: 'bind', source: '', destination, options: ['rbind', ro ? 'ro' : 'rw'] }, volume: src, nocopy };
     }
     default:
       throw new TspodError(`invalid --mount "${spec}": unsupported type "${type}"`);

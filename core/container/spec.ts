@@ -8,6 +8,7 @@ import { hostsFile, networkArgv, resolvConf } from '../network';
 import type { Store } from '../store/store';
 import { MASKED_PATHS, READONLY_PATHS, type MountSpec, type RunConfig } from './helper-config';
 import type { ContainerConfig } from './record';
+import { copyUpPending } from './volumes';
 
 /**
  * --userns=keep-id: the user's own uid and gid are the same numbers inside, as podman does. The
@@ -125,6 +126,11 @@ function autoRemove(store: Store, dir: string, config: ContainerConfig): Pick<Ru
   return { rmPaths: [dir, ...anon], unlinks: [[path.join(store.root, 'names', config.name), config.id]] };
 }
 
+/** A volume that no start has filled yet gets the image's files first (the helper's copyup). */
+function withCopyUp(store: Store, m: MountSpec): MountSpec {
+  return m.type === 'bind' && copyUpPending(store, m.source) ? { ...m, options: [...m.options, 'copyup'] } : m;
+}
+
 export function buildRunConfig(store: Store, dir: string, config: ContainerConfig, layers: string[], opts: SpecOptions = {}): RunConfig {
   const mapping = containerMapping(config);
   const keepId = config.userns.startsWith('keep-id');
@@ -154,7 +160,7 @@ export function buildRunConfig(store: Store, dir: string, config: ContainerConfi
     args: config.argv,
     caps: config.caps,
     noNewPrivs: true,
-    mounts: [...writeUserdata(dir, config), ...config.mounts, ...readOnlyTmpfs(config)],
+    mounts: [...writeUserdata(dir, config), ...config.mounts.map((m) => withCopyUp(store, m)), ...readOnlyTmpfs(config)],
     masked: MASKED_PATHS,
     readonlyPaths: READONLY_PATHS,
     net: config.network,

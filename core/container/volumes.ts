@@ -45,6 +45,8 @@ function makeVolume(store: Store, name: string, labels: Record<string, string>):
   fs.mkdirSync(path.join(tmp, '_data'), { mode: 0o755 });
   const meta: VolumeMeta = { name, createdAt: new Date().toISOString(), labels };
   fs.writeFileSync(path.join(tmp, 'volume.json'), JSON.stringify(meta) + '\n', { mode: 0o644 });
+  // Until a container's first start has copied the image's files in (see userns-helper/copyup.c).
+  fs.writeFileSync(path.join(tmp, COPYUP_MARKER), '', { mode: 0o644 });
   fs.chmodSync(tmp, 0o755);
   fs.mkdirSync(volumesDir(store), { recursive: true, mode: 0o755 });
   try {
@@ -55,6 +57,29 @@ function makeVolume(store: Store, name: string, labels: Record<string, string>):
     if (errnoCode(err) === 'EEXIST' || errnoCode(err) === 'ENOTEMPTY') return false;
     throw err;
   }
+}
+
+const COPYUP_MARKER = 'copyup';
+
+/** The name of a new anonymous volume (`-v /dir`, an image's VOLUME). */
+export function anonymousVolumeName(): string {
+  return `anon-${crypto.randomBytes(16).toString('hex')}`;
+}
+
+/** The volume a mount source is (ROOT/volumes/NAME/_data), if it is one of the store's. */
+export function volumeOfSource(store: Store, source: string): string | undefined {
+  const rel = path.relative(volumesDir(store), source).split(path.sep);
+  return rel.length === 2 && rel[1] === '_data' && NAME.test(rel[0]) ? rel[0] : undefined;
+}
+
+/** True while a volume of the store (by its mount source) has had nothing copied in. */
+export function copyUpPending(store: Store, source: string): boolean {
+  return volumeOfSource(store, source) !== undefined && fs.existsSync(path.join(path.dirname(source), COPYUP_MARKER));
+}
+
+/** nocopy: the image's files are never copied into this volume. */
+export function skipCopyUp(source: string): void {
+  fs.rmSync(path.join(path.dirname(source), COPYUP_MARKER), { force: true });
 }
 
 /** `volume create [NAME]`: a new volume (a random 64-hex name without one). */

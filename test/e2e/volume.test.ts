@@ -5,14 +5,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TEST_USER, userInfo } from '../lib';
-import { closeBed, leftovers, lines, NOTHING_LEFT, openBed, PROBE, type Bed } from './container-helpers';
+import { NOSUB_USER, TEST_USER, userInfo } from '../lib';
+import { closeBed, LAYERED, leftovers, lines, NOTHING_LEFT, openBed, PROBE, type Bed } from './container-helpers';
 import { assertOneLineError, show } from './image-helpers';
 
 let bed: Bed;
 
 test.before(async () => {
-  bed = await openBed(TEST_USER, [PROBE]);
+  bed = await openBed(TEST_USER, [PROBE, LAYERED]);
 });
 
 test.after(async () => {
@@ -113,6 +113,70 @@ test('anonymous volumes go with their container (rm -v, --rm); prune removes wha
   await bed.ok(['rm', 'user']);
   assert.is((await bed.ok(['volume', 'rm', '--all'])).stdout, 'used\n');
   assert.equal(fs.readdirSync(volumesDir()), []);
+});
+
+test("a volume's first use copies the image's files in, with owners, modes and symlinks; never again after; nocopy", async () => {
+  const sh = (script: string, ...flags: string[]) => bed.ok(['run', '--rm', '--network', 'none', ...flags, LAYERED, script]);
+  const first = await sh(
+    'cat /opt/app/config.txt; stat -c "%n %u:%g %a" /home/user/notes.txt /usr/local/bin/suid-tool; readlink /usr/local/bin/tool-sym; cat /usr/local/bin/tool-hard',
+    '-v', 'app:/opt/app', '-v', 'home:/home/user', '-v', 'bin:/usr/local/bin',
+  );
+  assert.equal(lines(first.stdout), ['answer=43', '/home/user/notes.txt 1000:1000 640', '/usr/local/bin/suid-tool 0:0 4755', 'tool', '#!/bin/sh', 'echo tool'], show(first));
+  const data = (n: string) => path.join(volumesDir(), n, '_data');
+  const u = userInfo(TEST_USER);
+  assert.is(fs.statSync(path.join(data('home'), 'notes.txt')).uid, u.subuid[0].start + 999, "uid 1000's file, on the host");
+  assert.ok(fs.lstatSync(path.join(data('bin'), 'tool-sym')).isSymbolicLink());
+  assert.not.ok(fs.existsSync(path.join(volumesDir(), 'app', 'copyup')), 'copied once: the marker is gone');
+
+  // What a container changes stays; an emptied volume is not filled again.
+  await sh('echo changed > /opt/app/config.txt; rm /home/user/notes.txt /home/user/.profile', '-v', 'app:/opt/app', '-v', 'home:/home/user');
+  const again = await sh('cat /opt/app/config.txt; ls -A /home/user | wc -l', '-v', 'app:/opt/app', '-v', 'home:/home/user');
+  assert.equal(lines(again.stdout), ['changed', '0']);
+
+  // An absolute symlink of the image is copied as a symlink: nothing of the host is read.
+  await sh('true', '-v', 'etc:/etc');
+  assert.is(fs.readlinkSync(path.join(data('etc'), 'app.conf')), '/opt/app/config.txt');
+  assert.is(fs.readFileSync(path.join(data('etc'), 'layered-release'), 'utf8'), 'layered 1\n');
+
+  const none = await sh('ls -A /opt/app | wc -l', '-v', 'bare:/opt/app:nocopy');
+  assert.equal(lines(none.stdout), ['0'], 'nocopy: nothing copied');
+  const mountNone = await sh('ls -A /opt/app | wc -l', '--mount', 'type=volume,source=bare2,target=/opt/app,volume-nocopy');
+  assert.equal(lines(mountNone.stdout), ['0'], '--mount volume-nocopy');
+  await bed.ok(['volume', 'rm', 'app', 'home', 'bin', 'etc', 'bare', 'bare2']);
+  assert.equal(fs.readdirSync(volumesDir()), []);
+});
+
+test("an image's VOLUME gets an anonymous volume, unless a mount of the user's covers it; --rm and rm -v remove it", async () => {
+  await bed.ok(['create', '--name', 'vol', LAYERED, 'true']);
+  const [anon] = await names();
+  assert.match(anon, /^anon-[0-9a-f]+$/);
+  const mounts = JSON.parse((await bed.ok(['inspect', '--format', '{{json .Mounts}}', 'vol'])).stdout) as Array<Record<string, string>>;
+  assert.equal(mounts.map((m) => [m.Type, m.Name, m.Destination]), [['volume', anon, '/data']]);
+  await bed.ok(['rm', '-v', 'vol']);
+  assert.equal(await names(), []);
+
+  await bed.ok(['create', '--name', 'mine', '-v', 'mydata:/data/', LAYERED, 'true']);
+  assert.equal(await names(), ['mydata'], "the user's volume takes the VOLUME's place");
+  await bed.ok(['rm', 'mine']);
+  await bed.ok(['volume', 'rm', 'mydata']);
+
+  const r = await bed.ok(['run', '--rm', '--network', 'none', LAYERED, 'echo kept > /data/f && cat /data/f']);
+  assert.is(r.stdout, 'kept\n');
+  assert.equal(await names(), [], '--rm removed the anonymous volume');
+  assert.equal(leftovers(bed.store), NOTHING_LEFT);
+});
+
+test('copy-up with the single-uid fallback (no subordinate ids): the files are copied, owned by the user', async () => {
+  const nosub = await openBed(NOSUB_USER, [LAYERED]);
+  try {
+    const r = await nosub.ok(['run', '--rm', '--network', 'none', '-v', 'home:/home/user', LAYERED, 'cat /home/user/notes.txt; stat -c %u /home/user/notes.txt']);
+    assert.equal(lines(r.stdout), ['owned by 1000', '0'], 'ownership collapsed to the one mapped id, as in the layers');
+    const file = path.join(nosub.store, 'volumes', 'home', '_data', 'notes.txt');
+    assert.is(fs.statSync(file).uid, userInfo(NOSUB_USER).uid);
+    assert.is(fs.statSync(file).mode & 0o777, 0o640, 'the mode is kept');
+  } finally {
+    await closeBed(nosub);
+  }
 });
 
 test('volume is a noun of tspod --help; volume --help lists its commands', async () => {
