@@ -111,6 +111,7 @@ type Kind =
   | 'startable' // created or stopped
   | 'images'
   | 'containers+images'
+  | 'volumes'
   | 'commands' // `help COMMAND`
   | 'files'
   | 'dirs'
@@ -153,6 +154,8 @@ const ARGUMENTS: Record<string, { first: Kind; rest?: Kind }> = {
   save: { first: 'images', rest: 'images' },
   history: { first: 'images' },
   completion: { first: ['bash', 'zsh', 'fish'] },
+  'volume rm': { first: 'volumes', rest: 'volumes' },
+  'volume inspect': { first: 'volumes', rest: 'volumes' },
 };
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'fatal', 'panic'];
@@ -223,6 +226,8 @@ export interface LiveImage {
 export interface LiveSource {
   containers(root: string | undefined): LiveContainer[];
   images(root: string | undefined): LiveImage[];
+  /** Volume names. */
+  volumes(root: string | undefined): string[];
   /** Capability names without CAP_. */
   capabilities(): readonly string[];
 }
@@ -298,6 +303,8 @@ function completeKind(ctx: Context, kind: Kind, word: string): Completion {
       return { candidates: imageCandidates(ctx, word), directive: Directive.NoFileComp };
     case 'containers+images':
       return { candidates: [...containerCandidates(ctx, word, () => true), ...imageCandidates(ctx, word)], directive: Directive.NoFileComp };
+    case 'volumes':
+      return { candidates: withPrefix(ctx.live.volumes(ctx.root), word), directive: Directive.NoFileComp };
     case 'commands':
       return { candidates: topLevel(ctx, word), directive: Directive.NoFileComp };
     case 'signals':
@@ -473,6 +480,7 @@ async function storeLive(env: NodeJS.ProcessEnv, ownRoot: string | undefined): P
   const { defaultStoreRoot } = await import('../../core/paths');
   const { listContainers } = await import('../../core/container/record');
   const { ALL_CAPS } = await import('../../core/container/options');
+  const { listVolumes } = await import('../../core/container/volumes');
   // new Store() only names the directory; Store.open() would create a missing store.
   const open = (root: string | undefined) => new Store(root ?? ownRoot ?? defaultStoreRoot(env));
   return {
@@ -488,6 +496,13 @@ async function storeLive(env: NodeJS.ProcessEnv, ownRoot: string | undefined): P
         return open(root)
           .images()
           .map((i) => ({ id: i.id, names: i.names }));
+      } catch {
+        return [];
+      }
+    },
+    volumes(root) {
+      try {
+        return listVolumes(open(root)).map((v) => v.name);
       } catch {
         return [];
       }

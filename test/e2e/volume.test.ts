@@ -179,6 +179,14 @@ test('copy-up with the single-uid fallback (no subordinate ids): the files are c
   }
 });
 
+test('completion offers the volumes of the store after volume rm', async () => {
+  await bed.ok(['volume', 'create', 'done-data']);
+  await bed.ok(['volume', 'create', 'other']);
+  const r = await bed.ok(['__complete', '--', 'volume', 'rm', 'd']);
+  assert.is(r.stdout, 'done-data\n:4\n');
+  await bed.ok(['volume', 'rm', 'done-data', 'other']);
+});
+
 test('volume is a noun of tspod --help; volume --help lists its commands', async () => {
   assert.match((await bed.ok(['--help'])).stdout, /\n {2}volume +Manage volumes\n/);
   const help = (await bed.ok(['volume', '--help'])).stdout;

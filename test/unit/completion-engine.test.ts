@@ -29,6 +29,7 @@ const asked: Array<string | undefined> = [];
 const live: LiveSource = {
   containers: (root) => (asked.push(root), ROOTS[root ?? 'default']?.containers ?? []),
   images: (root) => (asked.push(root), ROOTS[root ?? 'default']?.images ?? []),
+  volumes: (root) => (asked.push(root), root === undefined ? ['data', 'db-files', 'anon-1f2e'] : []),
   capabilities: () => ALL_CAPS,
 };
 
@@ -100,6 +101,15 @@ test('images: full names on a bare TAB, shorter forms once something is typed, I
   assert.equal(names(['rmi', 'x', 'bu']), ['busybox:latest', 'busybox:1.36']);
   assert.equal(names(['tag', 'busybox', '']), [], "tag's second argument is a new name");
   assert.equal(names(['inspect', 'd']), ['done', 'docker.io/library/busybox:1.36'], 'inspect: containers and images');
+});
+
+test('volumes: volume rm and volume inspect offer the names of the store; --root selects it', () => {
+  assert.equal(names(['volume', 'rm', 'd']), ['data', 'db-files']);
+  assert.equal(names(['volume', 'rm', 'data', '']), ['data', 'db-files', 'anon-1f2e']);
+  assert.equal(names(['volume', 'inspect', 'an']), ['anon-1f2e']);
+  assert.equal(names(['--root', '/other', 'volume', 'rm', '']), []);
+  assert.equal(names(['volume', '']).sort(), ['create', 'inspect', 'list', 'ls', 'prune', 'remove', 'rm']);
+  assert.equal(names(['volume', 'ls', '']), [], 'volume ls takes no names');
 });
 
 test("run: options and their values before the image, the container's command after it", () => {
