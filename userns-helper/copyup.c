@@ -4,7 +4,9 @@
  * and sockets are left out), and the volume's own directory takes the owner and mode of the
  * image's. Runs in the container's user and mount namespaces before the volume is mounted, so
  * the image's owners are the container's and the image is read through the overlay. Nothing is
- * followed: a symlink is copied as a symlink, every name is opened beneath its parent. */
+ * followed: a symlink is copied as a symlink, every name is opened beneath its parent. Only the
+ * image is copied: a directory on another file system than the root's (/proc, /dev, /sys, a
+ * mount made before, where an image's VOLUME or a symlink of it might point) is left out. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -79,9 +81,9 @@ static int copy_file(int from, int to, const char *name, const struct stat *st, 
     return 0;
 }
 
-static int copy_entries(int from, int to, int depth, struct herror *e);
+static int copy_entries(int from, int to, dev_t root_dev, int depth, struct herror *e);
 
-static int copy_entry(int from, int to, const char *name, int depth, struct herror *e)
+static int copy_entry(int from, int to, const char *name, dev_t root_dev, int depth, struct herror *e)
 {
     struct stat st;
     if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -89,6 +91,9 @@ static int copy_entry(int from, int to, const char *name, int depth, struct herr
     if (S_ISREG(st.st_mode))
         return copy_file(from, to, name, &st, e);
     if (S_ISDIR(st.st_mode)) {
+        /* overlayfs gives every directory its own st_dev, files possibly their layer's. */
+        if (st.st_dev != root_dev)
+            return 0;
         if (depth >= COPYUP_MAX_DEPTH)
             return herror_printf(e, ELOOP, "copying into the volume: %s is nested too deeply", name);
         if (mkdirat(to, name, 0700) < 0)
@@ -97,7 +102,7 @@ static int copy_entry(int from, int to, const char *name, int depth, struct herr
         cleanup_fd int sub_to = openat(to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sub_from < 0 || sub_to < 0)
             return herror_set(e, errno, "copying into the volume: opening %s", name);
-        if (copy_entries(sub_from, sub_to, depth + 1, e) < 0)
+        if (copy_entries(sub_from, sub_to, root_dev, depth + 1, e) < 0)
             return -1;
         if (keep_owner(to, name, &st, AT_SYMLINK_NOFOLLOW, e) < 0)
             return -1;
@@ -127,7 +132,7 @@ static int copy_entry(int from, int to, const char *name, int depth, struct herr
     return 0; /* device nodes and sockets */
 }
 
-static int copy_entries(int from, int to, int depth, struct herror *e)
+static int copy_entries(int from, int to, dev_t root_dev, int depth, struct herror *e)
 {
     int dup_from = fcntl(from, F_DUPFD_CLOEXEC, 0);
     if (dup_from < 0)
@@ -141,7 +146,7 @@ static int copy_entries(int from, int to, int depth, struct herror *e)
     while ((errno = 0, de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if (copy_entry(from, to, de->d_name, depth, e) < 0)
+        if (copy_entry(from, to, de->d_name, root_dev, depth, e) < 0)
             return -1;
     }
     if (errno)
@@ -166,7 +171,7 @@ static bool dir_is_empty(int fd)
     return true;
 }
 
-int volume_copy_up(const char *source, int volume_path_fd, int image_path_fd, struct herror *e)
+int volume_copy_up(const char *source, int volume_path_fd, int image_path_fd, int root_fd, struct herror *e)
 {
     /* The marker next to the volume's data says that no start has copied into it yet. */
     cleanup_free char *copy = xstrdup(source);
@@ -184,12 +189,12 @@ int volume_copy_up(const char *source, int volume_path_fd, int image_path_fd, st
     cleanup_fd int img = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (vol < 0 || img < 0)
         return herror_set(e, errno, "copying into the volume %s: opening it or the image's directory", source);
-    if (dir_is_empty(vol)) {
-        if (copy_entries(img, vol, 0, e) < 0)
+    struct stat st, root;
+    if (fstat(img, &st) < 0 || fstat(root_fd, &root) < 0)
+        return herror_set(e, errno, "copying into the volume %s", source);
+    if (st.st_dev == root.st_dev && dir_is_empty(vol)) {
+        if (copy_entries(img, vol, root.st_dev, 0, e) < 0)
             return -1;
-        struct stat st;
-        if (fstat(img, &st) < 0)
-            return herror_set(e, errno, "copying into the volume %s", source);
         if (fchown(vol, st.st_uid, st.st_gid) < 0 && errno != EINVAL && errno != EPERM)
             return herror_set(e, errno, "copying into the volume %s: its owner", source);
         if (fchmod(vol, st.st_mode & 07777) < 0)

@@ -662,7 +662,7 @@ static int setup_mounts(const struct run_config *c, struct resolver *r, struct h
         cleanup_fd int t = mount_target(r, m->dest, true, S_ISDIR(st.st_mode) ? TARGET_DIR : TARGET_FILE, e);
         if (t < 0)
             return -1;
-        if (m->copyup && S_ISDIR(st.st_mode) && volume_copy_up(m->source, src, t, e) < 0)
+        if (m->copyup && S_ISDIR(st.st_mode) && volume_copy_up(m->source, src, t, r->root_fd, e) < 0)
             return -1;
         if (bind_mount(fd_path(src).s, t, m->recursive, m->flags, m->propagation, m->dest, e) < 0)
             return -1;

@@ -136,8 +136,9 @@ int rootfs_mount(const struct run_config *c, int sock, struct herror *e);
 int rootfs_populate(const struct run_config *c, int rootfd, int *pty_master, int *pty_slave, struct herror *e);
 /* pivot_root into rootfd and detach the old root. */
 int rootfs_pivot(int rootfd, struct herror *e);
-/* copyup.c: a volume's first use; volume_path_fd and image_path_fd may be O_PATH descriptors. */
-int volume_copy_up(const char *source, int volume_path_fd, int image_path_fd, struct herror *e);
+/* copyup.c: a volume's first use; volume_path_fd and image_path_fd may be O_PATH descriptors,
+ * root_fd the container's root (what is on another file system is not copied). */
+int volume_copy_up(const char *source, int volume_path_fd, int image_path_fd, int root_fd, struct herror *e);
 
 /* ---- caps.c: the bounding set is cut to `keep` before the uid changes (it needs
  * CAP_SETPCAP); after it, the process sets: `caps` for root, nothing for other users (docker's

@@ -138,11 +138,16 @@ test("a volume's first use copies the image's files in, with owners, modes and s
   assert.is(fs.readlinkSync(path.join(data('etc'), 'app.conf')), '/opt/app/config.txt');
   assert.is(fs.readFileSync(path.join(data('etc'), 'layered-release'), 'utf8'), 'layered 1\n');
 
+  // Only the image is copied: a volume over another file system (sysfs here, /proc or /dev, where
+  // an image's VOLUME or a symlink of it could point) starts empty.
+  const sys = await sh('ls -A /sys/kernel | wc -l', '-v', 'sysv:/sys/kernel');
+  assert.equal(lines(sys.stdout), ['0']);
+  assert.equal(fs.readdirSync(data('sysv')), [], 'nothing of /sys copied');
   const none = await sh('ls -A /opt/app | wc -l', '-v', 'bare:/opt/app:nocopy');
   assert.equal(lines(none.stdout), ['0'], 'nocopy: nothing copied');
   const mountNone = await sh('ls -A /opt/app | wc -l', '--mount', 'type=volume,source=bare2,target=/opt/app,volume-nocopy');
   assert.equal(lines(mountNone.stdout), ['0'], '--mount volume-nocopy');
-  await bed.ok(['volume', 'rm', 'app', 'home', 'bin', 'etc', 'bare', 'bare2']);
+  await bed.ok(['volume', 'rm', 'app', 'home', 'bin', 'etc', 'sysv', 'bare', 'bare2']);
   assert.equal(fs.readdirSync(volumesDir()), []);
 });
 
