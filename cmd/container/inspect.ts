@@ -6,11 +6,11 @@ export class InspectCommand extends TspodCommand {
   static synopsis = '[options] {CONTAINER|IMAGE} [...]';
   static usage = Command.Usage({
     description: 'Display the configuration of object denoted by ID',
-    details: 'Displays the low-level information on containers and images identified by name or ID.',
+    details: 'Displays the low-level information on containers, images and volumes identified by name or ID.',
     examples: [["State and exit code", "$0 inspect --format '{{.State.Status}} {{.State.ExitCode}}' web"]],
   });
   format = Option.String('-f,--format', { description: "Format the output to a Go template or json" });
-  type = Option.String('-t,--type', { description: 'Specify inspect-object type ("image", "container" or "all") (default "all")' });
+  type = Option.String('-t,--type', { description: 'Specify inspect-object type ("image", "container", "volume" or "all") (default "all")' });
   latest = Option.Boolean('-l,--latest', false, { description: 'Act on the latest container tspod is aware of' });
   size = Option.Boolean('-s,--size', false, { description: 'Display total file size' });
   names = Option.Rest();
@@ -20,13 +20,14 @@ export class InspectCommand extends TspodCommand {
     const { inspectContainer } = await import('../../core/container/inspect');
     const { inspectImage } = await import('../../core/image/inspect');
     const { findImage } = await import('../../core/image/lookup');
+    const { inspectVolume, loadVolume } = await import('../../core/container/volumes');
     const { renderList, JSON_STYLES } = await import('../../core/format');
     const { removeEndedAutoRemove } = await import('../../core/container/autoremove');
     const store = await this.store();
     await removeEndedAutoRemove(store);
     const containerOnly = this.path[0] === 'container' || this.type === 'container';
     const type = containerOnly ? 'container' : this.type ?? 'all';
-    if (!['all', 'container', 'image'].includes(type)) throw new UsageError(`invalid type "${this.type}": use container, image or all`);
+    if (!['all', 'container', 'image', 'volume'].includes(type)) throw new UsageError(`invalid type "${this.type}": use container, image, volume or all`);
     const containers = listContainers(store);
     let inputs = this.names;
     if (this.latest) {
@@ -38,14 +39,19 @@ export class InspectCommand extends TspodCommand {
     const errors: string[] = [];
     const images = store.images();
     for (const input of inputs) {
-      const c = type !== 'image' ? findContainer(containers, input) : undefined;
+      const c = type === 'all' || type === 'container' ? findContainer(containers, input) : undefined;
       if (c) {
         results.push(inspectContainer(store, c));
         continue;
       }
-      const i = type !== 'container' ? findImage(images, input) : undefined;
+      const i = type === 'all' || type === 'image' ? findImage(images, input) : undefined;
       if (i) {
         results.push(inspectImage(store, i.image));
+        continue;
+      }
+      const v = type === 'all' || type === 'volume' ? loadVolume(store, input) : undefined;
+      if (v) {
+        results.push(inspectVolume(v));
         continue;
       }
       errors.push(type === 'container' ? `no such container ${input}` : `no such object: "${input}"`);

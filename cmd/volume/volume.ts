@@ -2,23 +2,6 @@ import { Command, Option, UsageError } from 'clipanion';
 import { TspodCommand } from '../base';
 import type { Volume } from '../../core/container/volumes';
 
-/** A volume as podman's `volume inspect` and `volume ls --format` show it. */
-async function volumeReport(v: Volume) {
-  const { Timestamp } = await import('../../core/format');
-  return {
-    Name: v.name,
-    Driver: 'local',
-    Mountpoint: v.mountpoint,
-    CreatedAt: new Timestamp(v.createdAt),
-    Labels: v.labels,
-    Scope: 'local',
-    Options: {},
-    MountCount: 0,
-    NeedsCopyUp: true,
-    NeedsChown: true,
-  };
-}
-
 /** `key=value` labels of -l/--label. */
 function parseLabels(specs: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -83,7 +66,7 @@ export class VolumeLsCommand extends TspodCommand {
   quiet = Option.Boolean('-q,--quiet', false, { description: 'Print volume output in quiet mode' });
 
   async execute(): Promise<number> {
-    const { listVolumes, unusedVolumes } = await import('../../core/container/volumes');
+    const { inspectVolume, listVolumes, unusedVolumes } = await import('../../core/container/volumes');
     const { renderList, JSON_STYLES } = await import('../../core/format');
     const { TspodError } = await import('../../core/errors');
     const store = await this.store();
@@ -105,7 +88,7 @@ export class VolumeLsCommand extends TspodCommand {
       for (const v of volumes) this.out(`${v.name}\n`);
       return 0;
     }
-    const rows = await Promise.all(volumes.map(volumeReport));
+    const rows = volumes.map(inspectVolume);
     this.out(
       renderList(rows, {
         format: this.format,
@@ -134,13 +117,13 @@ export class VolumeInspectCommand extends TspodCommand {
   volumes = Option.Rest();
 
   async execute(): Promise<number> {
-    const { listVolumes, loadVolume } = await import('../../core/container/volumes');
+    const { inspectVolume, listVolumes, loadVolume } = await import('../../core/container/volumes');
     const { renderList, JSON_STYLES } = await import('../../core/format');
     if (!this.all && this.volumes.length === 0) throw new UsageError('provide one or more volume names or use --all');
     const store = await this.store();
     const found = this.all ? listVolumes(store) : this.volumes.map((n) => loadVolume(store, n));
     const missing = this.all ? [] : this.volumes.filter((_, i) => !found[i]);
-    const rows = await Promise.all(found.filter((v): v is Volume => v !== undefined).map(volumeReport));
+    const rows = found.filter((v): v is Volume => v !== undefined).map(inspectVolume);
     if (rows.length > 0 || missing.length === 0) this.out(renderList(rows, { format: this.format, name: 'volume', jsonStyle: JSON_STYLES.inspect }));
     for (const n of missing) this.err(`Error: no such volume ${n}\n`);
     return missing.length ? 125 : 0;

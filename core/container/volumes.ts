@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TspodError, errnoCode } from '../errors';
+import { Timestamp } from '../format/time';
 import type { Store } from '../store/store';
 import { listContainers, type Container } from './record';
 
@@ -171,4 +172,20 @@ export async function pruneVolumes(store: Store, volumes = listVolumes(store)): 
 export function unusedVolumes(store: Store): Volume[] {
   const containers = listContainers(store);
   return listVolumes(store).filter((v) => volumeUsers(store, v, containers).length === 0);
+}
+
+/** A volume as podman's `volume inspect` (and `volume ls --format`, `inspect --type volume`) shows it. */
+export function inspectVolume(v: Volume) {
+  return {
+    Name: v.name,
+    Driver: 'local',
+    Mountpoint: v.mountpoint,
+    CreatedAt: new Timestamp(v.createdAt),
+    Labels: v.labels,
+    Scope: 'local',
+    Options: {},
+    MountCount: 0,
+    NeedsCopyUp: true,
+    NeedsChown: true,
+  };
 }

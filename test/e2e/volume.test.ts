@@ -56,6 +56,10 @@ test('volume create: prints the name; a random 64-hex one without a name; a take
   assertOneLineError(missing, /^Error: no such volume nosuch$/);
   assert.match(missing.stdout, /"Name": "data"/, 'the volumes that exist are still printed');
 
+  // The generic inspect finds volumes too, as podman's does.
+  assert.is((await bed.ok(['inspect', '--format', '{{.Name}} {{.Driver}}', 'data'])).stdout, 'data local\n');
+  assert.is((await bed.ok(['inspect', '--type', 'volume', '--format', '{{.Mountpoint}}', 'data'])).stdout, `${d.Mountpoint}\n`);
+  assertOneLineError(await bed.run(['inspect', '--type', 'image', 'data']), /^Error: no such object: "data"$/);
   assert.is((await bed.ok(['volume', 'rm', 'data', anon])).stdout, `data\n${anon}\n`);
   assert.equal(await names(), []);
   assert.equal(fs.readdirSync(volumesDir()), []);
