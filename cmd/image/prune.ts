@@ -6,7 +6,7 @@ export class ImagePruneCommand extends TspodCommand {
   static synopsis = '[options]';
   static usage = Command.Usage({
     description: 'Remove unused images',
-    details: 'Removes dangling images (images without a name) that no container uses; with --all, every image no container uses.',
+    details: 'Removes dangling images (images without a name) that no container uses; with --all, every image no container uses. Asks first unless --force.',
   });
 
   all = Option.Boolean('-a,--all', false, { description: 'Remove all images not in use by containers, not just dangling ones' });
@@ -16,6 +16,11 @@ export class ImagePruneCommand extends TspodCommand {
   async execute(): Promise<number> {
     const { pruneImages } = await import('../../core/image/remove');
     const { containerUsage } = await import('../../core/container/usage');
+    if (!this.force) {
+      const { confirm } = await import('../prompt');
+      const what = this.all ? 'all images without at least one container associated with them' : 'all dangling images';
+      if (!(await confirm(this.context.stdin, this.context.stderr, `WARNING! This command removes ${what}.\nAre you sure you want to continue?`))) return 0;
+    }
     const store = await this.store();
     const removed = await pruneImages(store, { all: this.all, containers: containerUsage(store) });
     for (const id of removed) this.out(`${id}\n`);

@@ -110,7 +110,7 @@ refs('name@digest pulls that manifest; the image keeps the repository and is not
     const [img] = JSON.parse(inspect.stdout);
     assert.equal(img.RepoTags, []);
     assert.equal(img.RepoDigests, [`${REGISTRY}/busybox@${bb.manifestDigest}`]);
-    ok(await run(['image', 'prune']));
+    ok(await run(['image', 'prune', '-f']));
     assert.is(storedImages(store).length, 1, 'image prune keeps it');
   } finally {
     removeStore(store);

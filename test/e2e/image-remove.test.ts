@@ -9,10 +9,10 @@ import { decompressLayer, fixtures, getBlob, REGISTRY, RunResult, TEST_USER, use
 import { assertOneLineError, layerDir, layerDiff, lines, ownedInRange, show, storedImages, storedLayers, tmpEntries } from './image-helpers';
 
 const F = () => fixtures().images;
-type Run = (args: string[]) => Promise<RunResult>;
+type Run = (args: string[], opts?: { input?: string }) => Promise<RunResult>;
 
-async function ok(run: Run, args: string[]): Promise<RunResult> {
-  const r = await run(args);
+async function ok(run: Run, args: string[], opts?: { input?: string }): Promise<RunResult> {
+  const r = await run(args, opts);
   assert.is(r.code, 0, `tspod ${args.join(' ')}\n${show(r)}`);
   return r;
 }
@@ -143,7 +143,12 @@ removal('image prune removes dangling images and their layers, keeps named ones'
     await ok(run, ['pull', '-q', '--platform', 'linux/arm64', `${REGISTRY}/multiarch`]);
     assert.equal(lines((await ok(run, ['images', '-q', '--filter', 'dangling=true'])).stdout), [host.imageId.slice(0, 12)]);
 
-    const r = await ok(run, ['image', 'prune']);
+    // As podman: it asks first; no (or no answer at all) removes nothing.
+    const no = await ok(run, ['image', 'prune'], { input: 'n\n' });
+    assert.is(no.stdout, '');
+    assert.is(no.stderr, 'WARNING! This command removes all dangling images.\nAre you sure you want to continue? [y/N] ');
+    assert.is(storedImages(store).length, 3, 'answered no: nothing removed');
+    const r = await ok(run, ['image', 'prune'], { input: 'y\n' });
     assert.is(r.stdout, `${host.imageId}\n`);
     assert.equal(storedImages(store).map((i) => i.id).sort(), [F().busybox.imageId, arm.imageId].sort());
     const own = host.diffIds.filter((d) => !F().busybox.diffIds.includes(d));
@@ -153,8 +158,9 @@ removal('image prune removes dangling images and their layers, keeps named ones'
     assert.ok(blobs(store).includes(m.manifestDigest), 'the index stays: the arm64 image came from it too');
     assert.ok(blobs(store).includes(arm.configDigest));
     assert.equal(tmpEntries(store), []);
-    const again = await ok(run, ['image', 'prune']);
+    const again = await ok(run, ['image', 'prune', '--force']);
     assert.is(again.stdout, '', 'nothing dangling any more');
+    assert.is(again.stderr, '', '--force: no question');
   });
 });
 
