@@ -2,7 +2,7 @@
 # Writes the completion scripts for packages from `tspod completion SHELL`, the only source of
 # them (cmd/system/completion.ts): run it after changing the scripts, with tspod built.
 #   sh completions/generate.sh [TSPOD]      (default: dist/tspod)
-# test/e2e/completion-scripts.test.ts fails when these files differ from what tspod prints.
+# test/e2e/completion-protocol.test.ts fails when these files differ from what tspod prints.
 set -eu
 cd "$(dirname "$0")"
 TSPOD=${1:-../dist/tspod}

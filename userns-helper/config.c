@@ -13,7 +13,7 @@
 /* Environments and argument lists can be large, but not without bound. */
 #define CONFIG_MAX (16u << 20)
 
-static void strv_push(struct strv *s, char *v)
+void strv_push(struct strv *s, char *v)
 {
     s->v = xrealloc(s->v, (s->n + 2) * sizeof *s->v);
     s->v[s->n++] = v;
@@ -21,7 +21,7 @@ static void strv_push(struct strv *s, char *v)
 }
 
 /* An empty list is still a valid NULL-terminated vector. */
-static void strv_finish(struct strv *s)
+void strv_finish(struct strv *s)
 {
     if (!s->v) {
         s->v = xcalloc(1, sizeof *s->v);
@@ -29,7 +29,7 @@ static void strv_finish(struct strv *s)
     }
 }
 
-static int parse_bool(const char *key, const char *v, bool *out, struct herror *e)
+int parse_bool(const char *key, const char *v, bool *out, struct herror *e)
 {
     if (strcmp(v, "1") == 0)
         *out = true;
@@ -218,7 +218,7 @@ static int parse_mount(char *spec, struct mount_entry *m, struct herror *e)
     return 0;
 }
 
-static int parse_caps(const struct strv *names, uint64_t *caps, struct herror *e)
+int parse_caps(const struct strv *names, uint64_t *caps, struct herror *e)
 {
     *caps = 0;
     for (size_t i = 0; i < names->n; i++) {
@@ -263,25 +263,40 @@ int kv_single(const struct single_key *singles, size_t n, const char *key, const
     return 0;
 }
 
-int run_config_read(int fd, struct run_config *c, struct herror *e)
+char *config_read_all(int fd, size_t *len, struct herror *e)
 {
-    memset(c, 0, sizeof *c);
-    size_t cap = 4096, len = 0;
+    size_t cap = 4096;
     char *buf = xmalloc(cap);
+    *len = 0;
     for (;;) {
-        if (len == cap) {
-            if (cap >= CONFIG_MAX)
-                return herror_printf(e, E2BIG, "configuration: larger than %u bytes", CONFIG_MAX);
+        if (*len == cap) {
+            if (cap >= CONFIG_MAX) {
+                herror_printf(e, E2BIG, "configuration: larger than %u bytes", CONFIG_MAX);
+                free(buf);
+                return NULL;
+            }
             cap *= 2;
             buf = xrealloc(buf, cap);
         }
-        ssize_t r = read_retry(fd, buf + len, cap - len);
-        if (r < 0)
-            return herror_set(e, errno, "reading the configuration from fd %d", fd);
+        ssize_t r = read_retry(fd, buf + *len, cap - *len);
+        if (r < 0) {
+            herror_set(e, errno, "reading the configuration from fd %d", fd);
+            free(buf);
+            return NULL;
+        }
         if (r == 0)
-            break;
-        len += (size_t)r;
+            return buf;
+        *len += (size_t)r;
     }
+}
+
+int run_config_read(int fd, struct run_config *c, struct herror *e)
+{
+    memset(c, 0, sizeof *c);
+    size_t len;
+    char *buf = config_read_all(fd, &len, e);
+    if (!buf)
+        return -1;
     if (len == 0)
         return herror_printf(e, EINVAL, "configuration: empty (expected key\\0value\\0 pairs on fd 3)");
     if (buf[len - 1] != '\0')

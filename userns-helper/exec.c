@@ -25,7 +25,6 @@
 #include "verbs.h"
 
 #define CONFIG_FD 3
-#define CONFIG_MAX (16u << 20)
 #define JOINED_NAMESPACES (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
 
 struct exec_config {
@@ -39,19 +38,6 @@ struct exec_config {
 /* ---------------------------------------------------------------------------------------- */
 /* Configuration: key\0value\0 pairs on fd 3, as for `run` (PROTOCOL.md). */
 
-static void push(struct strv *s, char *v)
-{
-    s->v = xrealloc(s->v, (s->n + 2) * sizeof *s->v);
-    s->v[s->n++] = v;
-    s->v[s->n] = NULL;
-}
-
-static void finish(struct strv *s)
-{
-    if (!s->v)
-        s->v = xcalloc(1, sizeof *s->v);
-}
-
 static int parse_pid(const char *key, const char *v, pid_t *out, struct herror *e)
 {
     char *end;
@@ -63,46 +49,12 @@ static int parse_pid(const char *key, const char *v, pid_t *out, struct herror *
     return 0;
 }
 
-static int parse_flag(const char *key, const char *v, bool *out, struct herror *e)
-{
-    if (strcmp(v, "0") != 0 && strcmp(v, "1") != 0)
-        return herror_printf(e, EINVAL, "configuration: %s must be 0 or 1, not \"%s\"", key, v);
-    *out = v[0] == '1';
-    return 0;
-}
-
-/* The whole of fd into a heap buffer; *len gets its size. */
-static char *read_all(int fd, size_t *len, struct herror *e)
-{
-    size_t cap = 4096;
-    char *buf = xmalloc(cap);
-    *len = 0;
-    for (;;) {
-        if (*len == cap) {
-            if (cap >= CONFIG_MAX) {
-                herror_printf(e, E2BIG, "configuration: larger than %u bytes", CONFIG_MAX);
-                return NULL;
-            }
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        ssize_t r = read_retry(fd, buf + *len, cap - *len);
-        if (r < 0) {
-            herror_set(e, errno, "reading the configuration from fd %d", fd);
-            return NULL;
-        }
-        if (r == 0)
-            return buf;
-        *len += (size_t)r;
-    }
-}
-
 static int exec_config_read(int fd, struct exec_config *x, struct herror *e)
 {
     memset(x, 0, sizeof *x);
     struct run_config *c = &x->run;
     size_t len;
-    char *buf = read_all(fd, &len, e);
+    char *buf = config_read_all(fd, &len, e);
     if (!buf)
         return -1;
     if (len == 0 || buf[len - 1] != '\0')
@@ -126,47 +78,39 @@ static int exec_config_read(int fd, struct exec_config *x, struct herror *e)
         if (strcmp(key, "env") == 0) {
             if (!strchr(val, '=') || val[0] == '=')
                 return herror_printf(e, EINVAL, "configuration: env \"%s\" is not KEY=VALUE", val);
-            push(&c->env, val);
+            strv_push(&c->env, val);
         } else if (strcmp(key, "arg") == 0) {
-            push(&c->args, val);
+            strv_push(&c->args, val);
         } else if (strcmp(key, "group") == 0) {
-            push(&c->groups, val);
+            strv_push(&c->groups, val);
         } else if (strcmp(key, "cap") == 0) {
-            push(&caps, val);
+            strv_push(&caps, val);
         } else {
             return herror_printf(e, EINVAL, "configuration: unknown key \"%s\"", key);
         }
     }
     if (more < 0)
         return -1;
-    finish(&c->env);
-    finish(&c->args);
-    finish(&c->groups);
+    strv_finish(&c->env);
+    strv_finish(&c->args);
+    strv_finish(&c->groups);
     if (!pid)
         return herror_printf(e, EINVAL, "configuration: pid (the container's process) is required");
     if (parse_pid("pid", pid, &x->pid, e) < 0 || (ppid && parse_pid("ppid", ppid, &x->ppid, e) < 0))
         return -1;
     if (c->args.n == 0 || c->args.v[0][0] == '\0')
         return herror_printf(e, EINVAL, "configuration: no command (arg)");
-    if ((tty && parse_flag("tty", tty, &c->tty, e) < 0) || (stdin_open && parse_flag("stdin", stdin_open, &c->stdin_open, e) < 0) ||
-        (detach && parse_flag("detach", detach, &x->detach, e) < 0) ||
-        (nonewprivs && parse_flag("nonewprivs", nonewprivs, &c->nonewprivs, e) < 0))
+    if ((tty && parse_bool("tty", tty, &c->tty, e) < 0) || (stdin_open && parse_bool("stdin", stdin_open, &c->stdin_open, e) < 0) ||
+        (detach && parse_bool("detach", detach, &x->detach, e) < 0) ||
+        (nonewprivs && parse_bool("nonewprivs", nonewprivs, &c->nonewprivs, e) < 0))
         return -1;
     if (!c->user)
         c->user = "";
     c->cwd = clean_container_path(c->cwd && c->cwd[0] ? c->cwd : "/");
     if (c->cwd[0] != '/')
         return herror_printf(e, EINVAL, "configuration: cwd must be an absolute path");
-    for (size_t i = 0; i < caps.n; i++) {
-        if (strcasecmp(caps.v[i], "ALL") == 0) {
-            c->caps = ~0ULL;
-            continue;
-        }
-        int n = cap_from_name(caps.v[i]);
-        if (n < 0)
-            return herror_printf(e, EINVAL, "configuration: unknown capability \"%s\"", caps.v[i]);
-        c->caps |= 1ULL << n;
-    }
+    if (parse_caps(&caps, &c->caps, e) < 0)
+        return -1;
     free(caps.v);
     const char *dbg = getenv("TSPOD_HELPER_DEBUG");
     c->debug = dbg && strcmp(dbg, "1") == 0;
@@ -386,17 +330,7 @@ static int exec_detached(struct exec_config *x, int status_fd)
         _exit(exec_session(x, &rep));
     }
     close(rp[1]);
-    waitpid_retry(first, NULL, 0);
-    struct monitor_report rep;
-    ssize_t n = read_full(rp[0], &rep, sizeof rep);
-    close(rp[0]);
-    if (n != (ssize_t)sizeof rep)
-        return report_failure(status_fd, "the exec waiter ended before the process started", EXIT_HELPER);
-    rep.text[sizeof rep.text - 1] = '\0';
-    if (rep.code != 0)
-        return report_failure(status_fd, rep.text, rep.code);
-    status_line(status_fd, "{\"pid\":%d}", (int)rep.pid);
-    return 0;
+    return relay_daemon_report(status_fd, first, rp[0], "the exec waiter ended before the process started");
 }
 
 int verb_exec(int argc, char **argv)

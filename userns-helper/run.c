@@ -460,6 +460,21 @@ static int run_foreground(const struct run_config *c, int status_fd)
     return finish_foreground(c, status, &started);
 }
 
+int relay_daemon_report(int status_fd, pid_t first, int report_rd, const char *ended_early)
+{
+    waitpid_retry(first, NULL, 0);
+    struct monitor_report rep;
+    ssize_t n = read_full(report_rd, &rep, sizeof rep);
+    close(report_rd);
+    if (n != (ssize_t)sizeof rep)
+        return report_failure(status_fd, ended_early, EXIT_HELPER);
+    rep.text[sizeof rep.text - 1] = '\0';
+    if (rep.code != 0)
+        return report_failure(status_fd, rep.text, rep.code);
+    status_line(status_fd, "{\"pid\":%d}", (int)rep.pid);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Detached: a monitor in its own session does what P would do; P waits for its report. */
 
@@ -493,18 +508,7 @@ static int run_detached(const struct run_config *c, int status_fd)
         monitor_main(c, rp[1], hold);
     }
     close(rp[1]);
-    waitpid_retry(first, NULL, 0);
-
-    struct monitor_report rep;
-    ssize_t n = read_full(rp[0], &rep, sizeof rep);
-    close(rp[0]);
-    if (n != (ssize_t)sizeof rep)
-        return report_failure(status_fd, "the monitor ended before the container started", EXIT_HELPER);
-    rep.text[sizeof rep.text - 1] = '\0';
-    if (rep.code != 0)
-        return report_failure(status_fd, rep.text, rep.code);
-    status_line(status_fd, "{\"pid\":%d}", (int)rep.pid);
-    return 0;
+    return relay_daemon_report(status_fd, first, rp[0], "the monitor ended before the container started");
 }
 
 int verb_run(int argc, char **argv)

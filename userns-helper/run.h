@@ -127,6 +127,14 @@ struct single_key {
 };
 int kv_next(char *buf, size_t len, size_t *pos, char **key, char **val, struct herror *e);
 int kv_single(const struct single_key *singles, size_t n, const char *key, const char *val, struct herror *e);
+/* The whole of fd (at most 16 MiB) into a heap buffer; *len gets its size. NULL (with e) on failure. */
+char *config_read_all(int fd, size_t *len, struct herror *e);
+/* "0" or "1" of key; capability names (CAP_ optional, any case, ALL) into a mask. */
+int parse_bool(const char *key, const char *v, bool *out, struct herror *e);
+int parse_caps(const struct strv *names, uint64_t *caps, struct herror *e);
+/* Growing NULL-terminated vectors; an empty one is still a valid vector after strv_finish. */
+void strv_push(struct strv *s, char *v);
+void strv_finish(struct strv *s);
 
 /* Mounts the root file system on c->merged: kernel overlayfs or fuse-overlayfs. */
 int rootfs_mount(const struct run_config *c, int sock, struct herror *e);
@@ -215,6 +223,10 @@ struct monitor_report {
     int32_t pid;
     char text[1024];
 };
+/* Detached (run -d, exec -d): waits for the first fork (`first`) of a daemon, reads its
+ * struct monitor_report from report_rd (closing it) and says it on the status pipe: the pid, or
+ * the failure; `ended_early` when the daemon ended without a report. Returns the exit code. */
+int relay_daemon_report(int status_fd, pid_t first, int report_rd, const char *ended_early);
 _Noreturn void monitor_main(const struct run_config *c, int report_fd, int hold_fd);
 
 /* Writes a whole file under a temporary name, then renames it into place. */

@@ -2,25 +2,6 @@ import { Command, Option, UsageError } from 'clipanion';
 import { TspodCommand } from '../base';
 import type { Volume } from '../../core/container/volumes';
 
-/** `key=value` labels of -l/--label. */
-function parseLabels(specs: string[]): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const s of specs) {
-    const eq = s.indexOf('=');
-    const key = eq < 0 ? s : s.slice(0, eq);
-    if (!key) throw new UsageError(`invalid label "${s}": a label needs a name`);
-    labels[key] = eq < 0 ? '' : s.slice(eq + 1);
-  }
-  return labels;
-}
-
-/** `label=KEY` or `label=KEY=VALUE` of --filter: the volumes that carry it. */
-function hasLabel(spec: string): (v: Volume) => boolean {
-  const eq = spec.indexOf('=');
-  const key = eq < 0 ? spec : spec.slice(0, eq);
-  return (v) => key in v.labels && (eq < 0 || v.labels[key] === spec.slice(eq + 1));
-}
-
 export class VolumeCreateCommand extends TspodCommand {
   static paths = [['volume', 'create']];
   static synopsis = '[options] [NAME]';
@@ -41,11 +22,14 @@ export class VolumeCreateCommand extends TspodCommand {
     if (this.driver !== 'local') throw new TspodError(`volume driver "${this.driver}" is not supported: tspod has the local driver only`);
     if (this.opt.length) throw new TspodError(`volume options are not supported by the local driver of tspod: ${this.opt.join(', ')}`);
     const { createVolume, loadVolume } = await import('../../core/container/volumes');
+    const { parseLabels } = await import('../../core/labels');
     const store = await this.store();
     if (this.ignore && this.name !== undefined && loadVolume(store, this.name)) {
       this.out(`${this.name}\n`);
       return 0;
     }
+    const unnamed = this.label.find((l) => l === '' || l.startsWith('='));
+    if (unnamed !== undefined) throw new UsageError(`invalid label "${unnamed}": a label needs a name`);
     this.out(`${createVolume(store, this.name, parseLabels(this.label)).name}\n`);
     return 0;
   }
@@ -67,6 +51,7 @@ export class VolumeLsCommand extends TspodCommand {
 
   async execute(): Promise<number> {
     const { inspectVolume, listVolumes, unusedVolumes } = await import('../../core/container/volumes');
+    const { labelFilter } = await import('../../core/labels');
     const { renderList, JSON_STYLES } = await import('../../core/format');
     const { TspodError } = await import('../../core/errors');
     const store = await this.store();
@@ -77,7 +62,10 @@ export class VolumeLsCommand extends TspodCommand {
       const value = eq < 0 ? '' : f.slice(eq + 1);
       if (key === 'name') volumes = volumes.filter((v) => v.name.includes(value));
       else if (key === 'driver') volumes = volumes.filter(() => value === 'local');
-      else if (key === 'label') volumes = volumes.filter(hasLabel(value));
+      else if (key === 'label') {
+        const matches = labelFilter(value);
+        volumes = volumes.filter((v) => matches(v.labels));
+      }
       else if (key === 'dangling') {
         if (value !== 'true' && value !== 'false') throw new TspodError(`invalid dangling filter value "${value}"`);
         const unused = new Set(unusedVolumes(store).map((v) => v.name));
@@ -180,12 +168,14 @@ export class VolumePruneCommand extends TspodCommand {
 
   async execute(): Promise<number> {
     const { pruneVolumes, unusedVolumes } = await import('../../core/container/volumes');
+    const { labelFilter } = await import('../../core/labels');
     const { TspodError } = await import('../../core/errors');
     const store = await this.store();
     let volumes = unusedVolumes(store);
     for (const f of this.filter) {
       if (!/^label=[^=]/.test(f)) throw new TspodError(`invalid filter "${f}": volume prune takes label=KEY[=VALUE]`);
-      volumes = volumes.filter(hasLabel(f.slice('label='.length)));
+      const matches = labelFilter(f.slice('label='.length));
+      volumes = volumes.filter((v) => matches(v.labels));
     }
     if (!this.force) {
       const { confirm } = await import('../prompt');

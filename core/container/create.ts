@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TspodError } from '../errors';
 import { limitsWarning } from '../cgroups';
+import { parseLabels } from '../labels';
 import { log } from '../log';
 import { readImageConfig } from '../image/config';
 import { findImage } from '../image/lookup';
@@ -147,11 +148,7 @@ export async function createContainer(store: Store, o: CreateOptions, progress?:
   if (ports.length && network !== 'pasta' && network !== 'slirp4netns') {
     throw new TspodError(`cannot publish ports with --network ${network}`);
   }
-  const labels: Record<string, string> = { ...(cfg.Labels ?? {}) };
-  for (const l of o.labels) {
-    const eq = l.indexOf('=');
-    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? '' : l.slice(eq + 1);
-  }
+  const labels: Record<string, string> = { ...(cfg.Labels ?? {}), ...parseLabels(o.labels) };
   const stopSignal = normalizeSignal(o.stopSignal ?? cfg.StopSignal ?? 'SIGTERM');
   const userns = o.userns ?? '';
   if (userns && userns !== 'keep-id' && userns !== 'host' && userns !== 'auto' && !userns.startsWith('keep-id')) {

@@ -26,12 +26,6 @@ const OCI_DEFAULT_CAPS = ['AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSE
 const ZERO = new Timestamp(GO_ZERO_TIME);
 const time = (iso?: string) => (iso ? new Timestamp(iso) : ZERO);
 
-/** A mount of a volume of the store (ROOT/volumes/NAME/_data) is podman's type volume, with its name. */
-function mountKind(store: Store, source: string, type: string): { Type: string; Name?: string } {
-  const name = volumeOfSource(store, source);
-  return name !== undefined ? { Type: 'volume', Name: name } : { Type: type };
-}
-
 /**
  * The environment the container's process gets: its configuration plus HOME, which the helper
  * adds from the container's /etc/passwd when neither the image nor -e set it (as podman shows).
@@ -108,16 +102,21 @@ export function inspectContainer(store: Store, c: Container) {
         WorkDir: path.join(dir, 'work'),
       },
     },
-    Mounts: cfg.mounts.map((m) => ({
-      ...mountKind(store, m.source, m.type),
-      Source: m.source,
-      Destination: m.destination,
-      Driver: mountKind(store, m.source, m.type).Type === 'volume' ? 'local' : '',
-      Mode: '',
-      Options: m.options.filter((o) => o !== 'ro' && o !== 'rw'),
-      RW: !m.options.includes('ro'),
-      Propagation: m.type === 'bind' ? 'rprivate' : '',
-    })),
+    Mounts: cfg.mounts.map((m) => {
+      // A volume of the store (ROOT/volumes/NAME/_data) is podman's type volume, with its name.
+      const volume = volumeOfSource(store, m.source);
+      return {
+        Type: volume !== undefined ? 'volume' : m.type,
+        ...(volume !== undefined ? { Name: volume } : {}),
+        Source: m.source,
+        Destination: m.destination,
+        Driver: volume !== undefined ? 'local' : '',
+        Mode: '',
+        Options: m.options.filter((o) => o !== 'ro' && o !== 'rw'),
+        RW: !m.options.includes('ro'),
+        Propagation: m.type === 'bind' ? 'rprivate' : '',
+      };
+    }),
     Dependencies: [],
     NetworkSettings: {
       EndpointID: '',

@@ -1,5 +1,6 @@
 // `ps`: which containers, filtered and sorted as podman does, and the rows its formats print.
 
+import { labelFilter } from '../labels';
 import { TspodError } from '../errors';
 import { psCommand, psStatus, timeAgo, Timestamp } from '../format';
 import type { Store } from '../store/store';
@@ -43,11 +44,8 @@ function matchFilters(c: Container, filters: string[]): boolean {
           return c.state.status === 'exited' && c.state.exitCode === Number(v);
         case 'ancestor':
           return c.config.imageName === v || c.config.image.startsWith(v) || c.config.imageName.split(':')[0].endsWith('/' + v.split(':')[0]);
-        case 'label': {
-          const eq = v.indexOf('=');
-          const k = eq < 0 ? v : v.slice(0, eq);
-          return k in c.config.labels && (eq < 0 || c.config.labels[k] === v.slice(eq + 1));
-        }
+        case 'label':
+          return labelFilter(v)(c.config.labels);
         case 'volume':
           return c.config.mounts.some((m) => m.destination === v || m.source === v);
         case 'network':

@@ -10,6 +10,7 @@ import type { Store } from '../store/store';
 import { killContainer, waitForExit } from './signal';
 import { listContainers, releaseName, type Container } from './record';
 import { attachSocketPath } from './start';
+import { anonymousVolumeDirs } from './volumes';
 
 /**
  * Deletes a tree this user owns entirely, as fast as Node can; false when some file belongs to
@@ -102,12 +103,7 @@ export async function removeContainer(store: Store, c: Container, opts: RemoveOp
   // A monitor that was killed could not remove its attach socket.
   fs.rmSync(attachSocketPath(c), { force: true });
   const paths = moved ? [aside] : [];
-  if (opts.volumes) {
-    for (const m of c.config.mounts) {
-      const name = path.basename(path.dirname(m.source));
-      if (m.source.startsWith(path.join(store.root, 'volumes')) && name.startsWith('anon-')) paths.push(path.dirname(m.source));
-    }
-  }
+  if (opts.volumes) paths.push(...anonymousVolumeDirs(store, c.config.mounts));
   await deleteTrees(paths);
 }
 

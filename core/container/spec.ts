@@ -8,7 +8,7 @@ import { hostsFile, networkArgv, resolvConf } from '../network';
 import type { Store } from '../store/store';
 import { MASKED_PATHS, READONLY_PATHS, type MountSpec, type RunConfig } from './helper-config';
 import type { ContainerConfig } from './record';
-import { copyUpPending } from './volumes';
+import { anonymousVolumeDirs, copyUpPending } from './volumes';
 
 /**
  * --userns=keep-id: the user's own uid and gid are the same numbers inside, as podman does. The
@@ -119,11 +119,7 @@ export interface SpecOptions {
  */
 function autoRemove(store: Store, dir: string, config: ContainerConfig): Pick<RunConfig, 'rmPaths' | 'unlinks'> {
   if (!config.autoRemove) return {};
-  const volumes = path.join(store.root, 'volumes');
-  const anon = config.mounts
-    .map((m) => path.dirname(m.source))
-    .filter((v) => path.dirname(v) === volumes && path.basename(v).startsWith('anon-'));
-  return { rmPaths: [dir, ...anon], unlinks: [[path.join(store.root, 'names', config.name), config.id]] };
+  return { rmPaths: [dir, ...anonymousVolumeDirs(store, config.mounts)], unlinks: [[path.join(store.root, 'names', config.name), config.id]] };
 }
 
 /** A volume that no start has filled yet gets the image's files first (the helper's copyup). */

@@ -62,9 +62,18 @@ function makeVolume(store: Store, name: string, labels: Record<string, string>):
 
 const COPYUP_MARKER = 'copyup';
 
+const ANON_PREFIX = 'anon-';
+
 /** The name of a new anonymous volume (`-v /dir`, an image's VOLUME). */
 export function anonymousVolumeName(): string {
-  return `anon-${crypto.randomBytes(16).toString('hex')}`;
+  return `${ANON_PREFIX}${crypto.randomBytes(16).toString('hex')}`;
+}
+
+/** The directories (ROOT/volumes/NAME) of the anonymous volumes among a container's mounts. */
+export function anonymousVolumeDirs(store: Store, mounts: readonly { source: string }[]): string[] {
+  return mounts
+    .filter((m) => volumeOfSource(store, m.source)?.startsWith(ANON_PREFIX))
+    .map((m) => path.dirname(m.source));
 }
 
 /** The volume a mount source is (ROOT/volumes/NAME/_data), if it is one of the store's. */
@@ -139,8 +148,8 @@ export function volumeUsers(store: Store, v: Volume, containers: Container[] = l
  * `volume rm`: refuses a volume that containers use (exit 2, as podman), unless `force`, which
  * removes those containers first.
  */
-export async function removeVolume(store: Store, v: Volume, opts: { force?: boolean } = {}): Promise<void> {
-  const users = volumeUsers(store, v);
+export async function removeVolume(store: Store, v: Volume, opts: { force?: boolean; containers?: Container[] } = {}): Promise<void> {
+  const users = volumeUsers(store, v, opts.containers);
   if (users.length && !opts.force) {
     throw new TspodError(`volume ${v.name} is being used by the following container(s): ${users.map((c) => c.config.id).join(', ')}: volume is being used`, { exitCode: 2 });
   }
@@ -162,7 +171,7 @@ export async function pruneVolumes(store: Store, volumes = listVolumes(store)): 
   const out: string[] = [];
   for (const v of volumes) {
     if (volumeUsers(store, v, containers).length) continue;
-    await removeVolume(store, v);
+    await removeVolume(store, v, { containers });
     out.push(v.name);
   }
   return out;

@@ -1,6 +1,7 @@
 // `images`: one row per name of each image (an image without names is one `<none>` row), with
 // podman's filters and sort orders.
 
+import { labelFilter } from '../labels';
 import { TspodError } from '../errors';
 import { parseReference, repository } from '../reference';
 import type { ImageRecord, Store } from '../store/store';
@@ -62,10 +63,8 @@ function parseFilters(store: Store, images: ImageRecord[], filters: string[]): P
         preds.push((r) => (r.image.names.length === 0) === (value === 'true'));
         break;
       case 'label': {
-        const le = value.indexOf('=');
-        const k = le < 0 ? value : value.slice(0, le);
-        const v = le < 0 ? undefined : value.slice(le + 1);
-        preds.push((r) => !!r.labels && k in r.labels && (v === undefined || r.labels[k] === v));
+        const matches = labelFilter(value);
+        preds.push((r) => matches(r.labels));
         break;
       }
       case 'before':

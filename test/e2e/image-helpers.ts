@@ -7,18 +7,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as assert from 'uvu/assert';
+import type { ImageRecord } from '../../core/store/store';
 import { FileFact, ManifestFact, RunResult, userInfo } from '../lib';
 
 /** An image record as tspod keeps it in STORE/images.json. */
-export interface StoredImage {
-  id: string;
-  names: string[];
-  digests: string[];
-  manifestDigest: string;
-  layers: string[];
-  size: number;
-  created: string;
-}
+export type StoredImage = ImageRecord;
 
 export function storedImages(store: string): StoredImage[] {
   const file = path.join(store, 'images.json');

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixtures, freshStore, getManifest, REGISTRY, removeStore, RunResult, TEST_USER, tspod, WORK_DIR } from '../lib';
+import { fixtures, freshStore, getManifest, REGISTRY, removeStore, RunResult, tarOfFiles, TEST_USER, tspod, WORK_DIR } from '../lib';
 import { assertOneLineError, hostArch, lines, show, shortId } from './image-helpers';
 
 const sha = (b: Buffer | string) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex');
@@ -23,24 +23,6 @@ const F = () => fixtures().images;
 const DATED_REPO = 'tspod-e2e/dated';
 const DATED_CREATED = '2025-06-01T00:00:00Z';
 
-function tarOf(name: string, data: Buffer, mtime: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(data.length.toString(8).padStart(11, '0') + '\0', 124);
-  h.write(mtime.toString(8).padStart(11, '0') + '\0', 136);
-  h.fill(0x20, 148, 156);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return Buffer.concat([h, data, Buffer.alloc((512 - (data.length % 512)) % 512), Buffer.alloc(1024)]);
-}
-
 interface Dated {
   ref: string;
   imageId: string;
@@ -48,7 +30,7 @@ interface Dated {
 }
 
 function publishDated(): Dated {
-  const tar = tarOf('dated.txt', Buffer.from('dated\n'), Date.parse(DATED_CREATED) / 1000);
+  const tar = tarOfFiles([{ name: 'dated.txt', data: Buffer.from('dated\n'), mtime: Date.parse(DATED_CREATED) / 1000 }]);
   const layer = zlib.gzipSync(tar, { level: 9 });
   const config = Buffer.from(
     JSON.stringify({

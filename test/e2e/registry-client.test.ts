@@ -18,6 +18,7 @@ import {
 import { parseReference } from '../../core/reference';
 import { setLogLevel, setLogSink } from '../../core/log';
 import { REPO_ROOT, WORK_DIR, REGISTRY_USER, REGISTRY_PASSWORD } from '../lib/bed';
+import { tarOfFiles } from '../lib/tar';
 
 const CERT_DIR = path.join(WORK_DIR, 'certs'); // holds ca.crt (keys live in certs/private)
 const NS = 'tspod-regtest';
@@ -27,30 +28,6 @@ const BAD_CREDS = { username: REGISTRY_USER, password: 'wrong' };
 // ---- a small OCI layout, written by hand ----
 
 const sha = (b: Buffer) => 'sha256:' + crypto.createHash('sha256').update(b).digest('hex');
-
-/** A ustar archive of regular files. */
-function tar(files: { name: string; data: Buffer }[]): Buffer {
-  const out: Buffer[] = [];
-  for (const f of files) {
-    const h = Buffer.alloc(512);
-    h.write(f.name, 0, 100);
-    h.write('0000644\0', 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
-    h.write(f.data.length.toString(8).padStart(11, '0') + '\0', 124);
-    h.write('00000000000\0', 136);
-    h.fill(0x20, 148, 156);
-    h.write('0', 156);
-    h.write('ustar\0', 257);
-    h.write('00', 263);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-    out.push(h, f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
-  }
-  out.push(Buffer.alloc(1024));
-  return Buffer.concat(out);
-}
 
 /** Deterministic incompressible bytes (the same every run, so pushes are no-ops after the first). */
 function prng(seed: string, size: number): Buffer {
@@ -77,7 +54,7 @@ function putBlob(data: Buffer): string {
 }
 
 function image(arch: string, files: { name: string; data: Buffer }[]): Img {
-  const layer = tar(files);
+  const layer = tarOfFiles(files);
   const layerDesc = { mediaType: M.ociLayer, digest: putBlob(layer), size: layer.length };
   const config = Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: { Cmd: ['/hello'] }, rootfs: { type: 'layers', diff_ids: [sha(layer)] } }));
   const manifest = Buffer.from(JSON.stringify({

@@ -8,7 +8,9 @@ export interface PtyStep {
   /** Wait until this text has appeared in the output (after the previous step's match). */
   expect?: string;
   /** Then type this. */
-  send: string;
+  send?: string;
+  /** Then set the terminal size, which sends SIGWINCH to its foreground process group. */
+  resize?: [rows: number, cols: number];
 }
 
 export interface PtyOptions extends Omit<RunOptions, 'input'> {
@@ -48,14 +50,18 @@ while True:
             if at < 0:
                 break
             seen = at + len(want.encode())
-        os.write(fd, steps[step]['send'].encode())
+        if steps[step].get('send') is not None:
+            os.write(fd, steps[step]['send'].encode())
+        if steps[step].get('resize') is not None:
+            r, c = steps[step]['resize']
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
         step += 1
     left = deadline - time.monotonic()
     if left <= 0:
         timed_out = True
         os.kill(pid, signal.SIGKILL)
         break
-    r, _, _ = select.select([fd], [], [], min(left, 0.1))
+    r, _, _ = select.select([fd], [], [], min(left, 0.05))
     if not r:
         continue
     try:

@@ -15,7 +15,8 @@ import {
   type RunConfig,
 } from '../../core/container/helper-config';
 import { HELPER, mappingFor, userTempDir } from './helper-util';
-import { runAs, userEnv } from './run';
+import { withPty, type PtyStep } from './pty';
+import { userEnv } from './run';
 import { userInfo } from './users';
 
 export const BUSYBOX = '/bin/busybox';
@@ -204,66 +205,9 @@ export function configFile(user: string, config: RunConfig): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A pseudo terminal that can also change its size mid-run (test/lib/pty cannot).
+// The helper on a pseudo terminal (test/lib/pty), whose size can change mid-run.
 
-export interface TermStep {
-  /** Wait until this text has appeared (after the previous match). */
-  expect?: string;
-  send?: string;
-  /** Then set the terminal size, which sends SIGWINCH to its foreground process group. */
-  resize?: [rows: number, cols: number];
-}
-
-const TERM_DRIVER = String.raw`
-import base64, json, os, pty, select, signal, struct, sys, termios, fcntl, time
-spec = json.loads(sys.argv[1])
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', spec['rows'], spec['cols'], 0, 0))
-    try:
-        os.execvp(spec['argv'][0], spec['argv'])
-    finally:
-        os._exit(127)
-steps, out, seen, step = spec['steps'], b'', 0, 0
-deadline = time.monotonic() + spec['timeout'] / 1000
-timed_out = False
-while True:
-    while step < len(steps):
-        want = steps[step].get('expect')
-        if want is not None:
-            at = out.find(want.encode(), seen)
-            if at < 0:
-                break
-            seen = at + len(want.encode())
-        if steps[step].get('send') is not None:
-            os.write(fd, steps[step]['send'].encode())
-        if steps[step].get('resize') is not None:
-            r, c = steps[step]['resize']
-            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', r, c, 0, 0))
-        step += 1
-    left = deadline - time.monotonic()
-    if left <= 0:
-        timed_out = True
-        os.kill(pid, signal.SIGKILL)
-        break
-    r, _, _ = select.select([fd], [], [], min(left, 0.05))
-    if not r:
-        continue
-    try:
-        chunk = os.read(fd, 65536)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-_, status = os.waitpid(pid, 0)
-print(json.dumps({
-    'code': os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-    'output': base64.b64encode(out).decode(),
-    'timedOut': timed_out,
-    'stuckAt': step if step < len(steps) else None,
-}))
-`;
+export type TermStep = PtyStep;
 
 export interface TermResult {
   code: number | null;
@@ -282,15 +226,12 @@ export async function runOnTerminal(
 ): Promise<TermResult> {
   const file = configFile(user, config);
   const argv = ['/bin/sh', '-c', `exec "$0" run 3<"$1"`, HELPER, file];
-  const spec = { argv, steps, rows: size[0], cols: size[1], timeout };
-  const r = await runAs(user, ['/usr/bin/python3', '-c', TERM_DRIVER, JSON.stringify(spec)], {
-    env: { TERM: 'xterm' },
-    timeout: timeout + 10_000,
-  });
-  fs.rmSync(path.dirname(file), { recursive: true, force: true });
-  if (r.code !== 0) throw new Error(`pty driver failed (${r.code ?? r.signal}): ${r.stderr.trim()}`);
-  const res = JSON.parse(r.stdout) as Omit<TermResult, 'output'> & { output: string };
-  return { ...res, output: Buffer.from(res.output, 'base64').toString('utf8') };
+  try {
+    const r = await withPty(user, argv, { steps, rows: size[0], cols: size[1], timeout });
+    return { code: r.code, output: r.output, timedOut: r.timedOut, stuckAt: r.stuckAt ?? null };
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

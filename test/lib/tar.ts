@@ -1,5 +1,6 @@
 // Reads layer blobs the way a test wants to look at them: decompress by media type, then list the
-// tar members with their raw names (ustar, pax and GNU long names). Independent of core/layer.
+// tar members with their raw names (ustar, pax and GNU long names); and writes the simplest
+// layers (regular files) for images a test publishes itself. Independent of core/layer.
 
 import * as zlib from 'node:zlib';
 
@@ -96,4 +97,28 @@ export function listTar(tar: Buffer): TarMember[] {
     longName = longLink = undefined;
   }
   return members;
+}
+
+/** A ustar archive of regular files (mode 0644, owner 0:0, mtime in seconds, default 0). */
+export function tarOfFiles(files: { name: string; data: Buffer; mtime?: number }[]): Buffer {
+  const out: Buffer[] = [];
+  for (const f of files) {
+    const h = Buffer.alloc(512);
+    h.write(f.name, 0, 100);
+    h.write('0000644\0', 100);
+    h.write('0000000\0', 108);
+    h.write('0000000\0', 116);
+    h.write(f.data.length.toString(8).padStart(11, '0') + '\0', 124);
+    h.write((f.mtime ?? 0).toString(8).padStart(11, '0') + '\0', 136);
+    h.fill(0x20, 148, 156);
+    h.write('0', 156);
+    h.write('ustar\0', 257);
+    h.write('00', 263);
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+    out.push(h, f.data, Buffer.alloc((512 - (f.data.length % 512)) % 512));
+  }
+  out.push(Buffer.alloc(1024));
+  return Buffer.concat(out);
 }

@@ -35,7 +35,7 @@ export async function freshStore(user: string): Promise<string> {
 }
 
 /** Mount points at or below `dir` in our mount namespace, deepest first (mountinfo field 5, octal-escaped). */
-function mountsUnder(dir: string): string[] {
+export function mountsUnder(dir: string): string[] {
   return fs
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')

@@ -3,7 +3,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import { CLEAN_PATH, type UserInfo } from '../../lib';
+import { CLEAN_PATH, mountsUnder, type UserInfo } from '../../lib';
 import { RunCgroup, type MemoryPeak } from './memory';
 
 export interface Measured {
@@ -120,18 +120,6 @@ export function emptyDir(dir: string, user: UserInfo, mode = 0o700): void {
   fs.mkdirSync(dir, { recursive: true, mode });
   fs.chownSync(dir, user.uid, user.gid);
   fs.chmodSync(dir, mode);
-}
-
-/** Mount points at or below `dir`, deepest first. */
-export function mountsUnder(dir: string): string[] {
-  return fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4])
-    .filter((mp): mp is string => !!mp)
-    .map((mp) => mp.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8))))
-    .filter((mp) => mp === dir || mp.startsWith(dir + '/'))
-    .sort((a, b) => b.length - a.length);
 }
 
 /**

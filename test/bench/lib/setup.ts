@@ -4,8 +4,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPO_ROOT, TEST_USER, WORK_DIR, userInfo, type UserInfo } from '../../lib';
-import { emptyDir, mountsUnder, runRoot } from './proc';
+import { REPO_ROOT, TEST_USER, WORK_DIR, mountsUnder, userInfo, type UserInfo } from '../../lib';
+import { emptyDir, runRoot } from './proc';
 
 /** Where the bench keeps its images, results and logs (test/.work/bench). */
 export const BENCH_WORK = path.join(WORK_DIR, 'bench');
